@@ -1,0 +1,229 @@
+/*  ld_codec.c -- bounded scan of protobuf wire bytes. See ld_codec.h.
+
+    Wire format (protobuf encoding): a message is a sequence of
+    (key varint, value) where key = field_number << 3 | wire_type and the
+    value is a varint (0), 8 bytes (1), a length-delimited run (2) or
+    4 bytes (5). Groups (3, 4) are obsolete and refused. Packed repeated
+    scalars are one length-delimited run; their element count is checked
+    like any other repeated field.
+*/
+#include "ld_codec.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ld_limits.h"
+#include "ld_utf8.h"
+
+//  No message of ours has more fields than this; checked by assert because
+//  it is a property of our schema, not of the input.
+#define LD_CODEC_FIELDS_MAX 64
+
+//  Fields whose limit differs from LD_STRING_MAX, and the status given when
+//  it is passed. SIZE_MAX: bounded only by the enclosing envelope.
+typedef struct {
+    const char *message;
+    const char *field;
+    size_t max;
+    ld_status_t status;
+} s_limit_t;
+
+static const s_limit_t s_limits[] = {
+    {"liandong.Envelope", "body", SIZE_MAX, LD_ERR_STRING_TOO_LONG},
+    {"liandong.Body", "payload", SIZE_MAX, LD_ERR_STRING_TOO_LONG},
+    {"liandong.Body", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG},
+    {"liandong.Body", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE},
+    {"liandong.Note", "text", LD_TEXT_MAX, LD_ERR_STRING_TOO_LONG},
+};
+
+static void
+s_limit_for (const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field,
+             size_t *max, ld_status_t *status)
+{
+    *max = LD_STRING_MAX;
+    *status = LD_ERR_STRING_TOO_LONG;
+    for (size_t i = 0; i < sizeof s_limits / sizeof s_limits[0]; i++)
+        if (strcmp (s_limits[i].message, desc->name) == 0
+            && strcmp (s_limits[i].field, field->name) == 0) {
+            *max = s_limits[i].max;
+            *status = s_limits[i].status;
+            return;
+        }
+}
+
+//  Reads one varint; false if truncated or longer than 10 bytes.
+static bool
+s_varint (const uint8_t **cursor, const uint8_t *end, uint64_t *value)
+{
+    uint64_t result = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*cursor >= end)
+            return false;
+        uint8_t byte = *(*cursor)++;
+        if (shift == 63 && byte > 1)
+            return false;
+        result |= (uint64_t) (byte & 0x7F) << shift;
+        if (!(byte & 0x80)) {
+            *value = result;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+s_is_packable (ProtobufCType type)
+{
+    return type != PROTOBUF_C_TYPE_STRING && type != PROTOBUF_C_TYPE_BYTES
+           && type != PROTOBUF_C_TYPE_MESSAGE;
+}
+
+//  Number of elements in a packed run of scalars, or -1 if malformed.
+static long
+s_packed_count (ProtobufCType type, const uint8_t *data, size_t size)
+{
+    switch (type) {
+        case PROTOBUF_C_TYPE_FIXED64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_DOUBLE:
+            return size % 8 ? -1 : (long) (size / 8);
+        case PROTOBUF_C_TYPE_FIXED32:
+        case PROTOBUF_C_TYPE_SFIXED32:
+        case PROTOBUF_C_TYPE_FLOAT:
+            return size % 4 ? -1 : (long) (size / 4);
+        default: {
+            long count = 0;
+            for (size_t i = 0; i < size; i++)
+                if (!(data[i] & 0x80))
+                    count++;
+            //  the last byte must end a varint
+            return (size && (data[size - 1] & 0x80)) ? -1 : count;
+        }
+    }
+}
+
+static ld_status_t
+s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size, int depth,
+         char *err, size_t err_size)
+{
+    if (depth > LD_DEPTH_MAX)
+        return ld_fail (err, err_size, LD_ERR_TOO_DEEP, "in %s (limit %d)", desc->name,
+                        LD_DEPTH_MAX);
+    assert (desc->n_fields <= LD_CODEC_FIELDS_MAX);
+    uint32_t counts[LD_CODEC_FIELDS_MAX] = {0};
+    const uint8_t *cursor = data;
+    const uint8_t *end = data + size;
+    while (cursor < end) {
+        uint64_t key;
+        if (!s_varint (&cursor, end, &key))
+            return ld_fail (err, err_size, LD_ERR_MALFORMED, "truncated field key in %s",
+                            desc->name);
+        uint64_t number = key >> 3;
+        unsigned wire_type = key & 7;
+        if (number == 0 || number > 536870911)
+            return ld_fail (err, err_size, LD_ERR_MALFORMED, "field number %llu in %s",
+                            (unsigned long long) number, desc->name);
+        const ProtobufCFieldDescriptor *field
+            = protobuf_c_message_descriptor_get_field (desc, (unsigned) number);
+        size_t index = field ? (size_t) (field - desc->fields) : 0;
+        uint64_t value;
+        switch (wire_type) {
+            case 0:
+                if (!s_varint (&cursor, end, &value))
+                    return ld_fail (err, err_size, LD_ERR_MALFORMED, "truncated varint in %s",
+                                    desc->name);
+                if (field)
+                    counts[index]++;
+                break;
+            case 1:
+            case 5: {
+                size_t width = wire_type == 1 ? 8 : 4;
+                if ((size_t) (end - cursor) < width)
+                    return ld_fail (err, err_size, LD_ERR_MALFORMED, "truncated fixed in %s",
+                                    desc->name);
+                cursor += width;
+                if (field)
+                    counts[index]++;
+                break;
+            }
+            case 2: {
+                uint64_t length;
+                if (!s_varint (&cursor, end, &length) || length > (uint64_t) (end - cursor))
+                    return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad length in %s",
+                                    desc->name);
+                const uint8_t *value_data = cursor;
+                cursor += length;
+                if (!field)
+                    break;
+                if (field->label == PROTOBUF_C_LABEL_REPEATED && s_is_packable (field->type)) {
+                    long n = s_packed_count (field->type, value_data, (size_t) length);
+                    if (n < 0)
+                        return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad packed %s.%s",
+                                        desc->name, field->name);
+                    counts[index] += (uint32_t) n;
+                    break;
+                }
+                counts[index]++;
+                if (field->type == PROTOBUF_C_TYPE_STRING
+                    || field->type == PROTOBUF_C_TYPE_BYTES) {
+                    size_t max;
+                    ld_status_t status;
+                    s_limit_for (desc, field, &max, &status);
+                    if (length > max)
+                        return ld_fail (err, err_size, status, "%s.%s is %llu bytes (limit %zu)",
+                                        desc->name, field->name, (unsigned long long) length,
+                                        max);
+                    if (field->type == PROTOBUF_C_TYPE_STRING
+                        && !ld_utf8_valid (value_data, (size_t) length))
+                        return ld_fail (err, err_size, LD_ERR_BAD_UTF8, "in %s.%s", desc->name,
+                                        field->name);
+                }
+                else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+                    ld_status_t rc = s_check (field->descriptor, value_data, (size_t) length,
+                                              depth + 1, err, err_size);
+                    if (rc != LD_OK)
+                        return rc;
+                }
+                else
+                    return ld_fail (err, err_size, LD_ERR_MALFORMED, "wrong wire type for %s.%s",
+                                    desc->name, field->name);
+                break;
+            }
+            default:
+                return ld_fail (err, err_size, LD_ERR_MALFORMED, "wire type %u in %s",
+                                wire_type, desc->name);
+        }
+        if (field && field->label == PROTOBUF_C_LABEL_REPEATED
+            && counts[index] > LD_REPEATED_MAX)
+            return ld_fail (err, err_size, LD_ERR_TOO_MANY, "%s.%s has more than %d elements",
+                            desc->name, field->name, LD_REPEATED_MAX);
+    }
+    for (unsigned i = 0; i < desc->n_fields; i++)
+        if (desc->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && counts[i] == 0)
+            return ld_fail (err, err_size, LD_ERR_MISSING_FIELD, "%s.%s", desc->name,
+                            desc->fields[i].name);
+    return LD_OK;
+}
+
+ld_status_t
+ld_codec_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
+                char *err, size_t err_size)
+{
+    return s_check (desc, data, size, 0, err, err_size);
+}
+
+ld_status_t
+ld_codec_unpack (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
+                 ProtobufCMessage **message_p, char *err, size_t err_size)
+{
+    *message_p = NULL;
+    ld_status_t rc = s_check (desc, data, size, 0, err, err_size);
+    if (rc != LD_OK)
+        return rc;
+    *message_p = protobuf_c_message_unpack (desc, NULL, size, data);
+    if (!*message_p)
+        return ld_fail (err, err_size, LD_ERR_MALFORMED, "%s does not unpack", desc->name);
+    return LD_OK;
+}

@@ -1,0 +1,2 @@
+/*  ld_store.c -- placeholder until the store lands. */
+#include "ld_store.h"

@@ -1,0 +1,110 @@
+/*  ld_store.h -- the durable event store: contiguous, verified feeds in SQLite.
+
+    One SQLite database per node or broker data dir, WAL mode,
+    synchronous=FULL: when ld_store_append returns LD_OK the batch is on disk
+    (fsync'ed) and may be acknowledged.
+
+    Invariants the store keeps (see the design comment in ld_store.c):
+      - feeds are whole: an author's event N is stored only after N-1, and
+        only if its prev is N-1's id;
+      - (author, seq) is stored at most once; a resend is a no-op;
+      - a fork (same author and seq, another id) freezes the author at N-1:
+        both versions, and anything stored after N-1, move to the evidence
+        table; no later event of that author is accepted;
+      - every stored event gets a store sequence number (1, 2, ...), never
+        reused, in commit order.
+    The store does not verify signatures: callers hand it events they have
+    decoded and verified (ld_event_verify).
+
+    Not thread-safe: one store object belongs to one thread (actor).
+*/
+#ifndef LD_STORE_H_INCLUDED
+#define LD_STORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ld_crypto.h"
+#include "ld_event.h"
+#include "ld_status.h"
+
+#define LD_STORE_FILE "liandong.db" //  name of the database inside a data dir
+
+typedef struct _ld_store_t ld_store_t;
+
+//  Outcome of one event in an appended batch.
+typedef struct {
+    ld_status_t status;  //  LD_OK (stored or duplicate), LD_ERR_GAP, LD_ERR_CHAIN,
+                         //  LD_ERR_FORK, LD_ERR_FROZEN
+    bool duplicate;      //  LD_OK: already stored, nothing written
+    uint64_t store_seq;  //  LD_OK: the event's store sequence number
+    uint64_t needed_seq; //  LD_ERR_GAP: the seq the store needs next
+} ld_append_result_t;
+
+//  An author's head: highest stored seq and its id (seq 0: nothing stored).
+typedef struct {
+    uint8_t author[LD_KEY_BYTES];
+    uint64_t seq;
+    uint8_t id[LD_ID_BYTES];
+    bool frozen; //  a fork was proven; the feed ends at seq forever
+} ld_head_t;
+
+//  Called for each event read. Borrowed pointers are valid during the call
+//  only. Return 0 to go on, non-zero to stop the read early.
+typedef int(ld_store_read_fn) (void *arg, uint64_t store_seq, const uint8_t *envelope,
+                               size_t size);
+
+//  Opens (creating if needed) the store at path (a file; data dirs use
+//  DIR/LD_STORE_FILE), migrating an older schema. Errors: LD_ERR_IO,
+//  LD_ERR_CORRUPT, LD_ERR_SCHEMA (written by a newer Liandong).
+ld_status_t
+    ld_store_open (const char *path, ld_store_t **store_p, char *err, size_t err_size);
+
+//  Closes the store; NULL-safe; sets *self_p to NULL.
+void
+    ld_store_destroy (ld_store_t **self_p);
+
+//  Appends a batch in one transaction (group commit), in order; events of
+//  one author may follow each other in the batch. results[i] tells what
+//  happened to events[i]. Returns LD_OK once the transaction is durable;
+//  LD_ERR_FULL (disk full: nothing stored, try later) or LD_ERR_IO /
+//  LD_ERR_CORRUPT (nothing stored; a daemon must stop, see DESIGN.md 8).
+//  stored_ms stamps the batch with the storer's clock.
+ld_status_t
+    ld_store_append (ld_store_t *self, ld_event_t *const *events, size_t count,
+                     int64_t stored_ms, ld_append_result_t *results, char *err,
+                     size_t err_size);
+
+//  Reads author's feed from seq `from`, at most `limit` events (0: all),
+//  in seq order.
+ld_status_t
+    ld_store_read_feed (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], uint64_t from,
+                        size_t limit, ld_store_read_fn *fn, void *arg);
+
+//  Reads events with store sequence > after whose topic starts with prefix
+//  ("" or NULL: all), at most `limit` (0: all), in store sequence order.
+ld_status_t
+    ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
+                         ld_store_read_fn *fn, void *arg);
+
+//  The head of one author; LD_ERR_NOT_FOUND if none of its events is stored.
+ld_status_t
+    ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], ld_head_t *head);
+
+//  The head vector: *heads_p is a malloc'ed array of *count_p heads, sorted
+//  by author key; the caller frees it.
+ld_status_t
+    ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p);
+
+//  Highest store sequence number given out (0 if empty).
+uint64_t
+    ld_store_last_seq (ld_store_t *self);
+
+//  Reads the fork evidence kept for an author (both versions of the forked
+//  seq and everything that was stored after it), in seq order.
+ld_status_t
+    ld_store_read_evidence (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
+                            ld_store_read_fn *fn, void *arg);
+
+#endif
