@@ -11,6 +11,7 @@
 
 #include "ld_cli.h"
 #include "ld_crypto.h"
+#include "ld_table.h"
 
 #ifndef LD_VERSION
 #define LD_VERSION "unknown"
@@ -82,8 +83,8 @@ s_usage (FILE *out)
 static int
 s_cmd_help (int argc, char **argv)
 {
-    (void) argc;
-    (void) argv;
+    (void)argc;
+    (void)argv;
     s_usage (stdout);
     return EX_OK;
 }
@@ -91,8 +92,8 @@ s_cmd_help (int argc, char **argv)
 static int
 s_cmd_version (int argc, char **argv)
 {
-    (void) argc;
-    (void) argv;
+    (void)argc;
+    (void)argv;
     printf ("liandong %s\n", LD_VERSION);
     return EX_OK;
 }
@@ -109,6 +110,7 @@ main (int argc, char **argv)
         name = "help";
     else if (strcmp (name, "--version") == 0)
         name = "version";
+    ld_table_init_locale ();
     if (ld_crypto_init () != 0) {
         ld_cli_error ("cannot initialise libsodium");
         return EX_OSERR;

@@ -1,0 +1,453 @@
+/*  test_store.c -- the event store: chains, duplicates, forks, reads, heads,
+    durability across close and reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "ld_event.h"
+#include "ld_identity.h"
+#include "ld_payload.h"
+#include "ld_store.h"
+
+#define AUTHORS 10
+
+typedef struct {
+    char dir[64];
+    char path[128];
+    ld_store_t *store;
+    ld_identity_t *authors[AUTHORS];
+    //  the last event each author signed: next seq and prev
+    uint64_t next_seq[AUTHORS];
+    uint8_t prev[AUTHORS][LD_ID_BYTES];
+} fixture_t;
+
+static int
+setup (void **state)
+{
+    fixture_t *fx = calloc (1, sizeof *fx);
+    assert_non_null (fx);
+    snprintf (fx->dir, sizeof fx->dir, "/tmp/ld-test-store-XXXXXX");
+    assert_non_null (mkdtemp (fx->dir));
+    snprintf (fx->path, sizeof fx->path, "%s/%s", fx->dir, LD_STORE_FILE);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    for (int i = 0; i < AUTHORS; i++) {
+        uint8_t seed[LD_SEED_BYTES];
+        memset (seed, i + 1, sizeof seed);
+        fx->authors[i] = ld_identity_new_from_seed (seed);
+        assert_non_null (fx->authors[i]);
+        fx->next_seq[i] = 1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown (void **state)
+{
+    fixture_t *fx = *state;
+    ld_store_destroy (&fx->store);
+    for (int i = 0; i < AUTHORS; i++)
+        ld_identity_destroy (&fx->authors[i]);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal (system (cmd), 0);
+    free (fx);
+    return 0;
+}
+
+//  Signs author's next event (advancing its chain) with the given topic.
+static ld_event_t *
+s_next_event (fixture_t *fx, int author, const char *topic, const char *text)
+{
+    uint8_t *payload;
+    size_t size;
+    assert_int_equal (ld_payload_note (text, &payload, &size), LD_OK);
+    uint64_t seq = fx->next_seq[author];
+    ld_event_t *event = NULL;
+    char err[256];
+    ld_status_t rc = ld_event_sign (fx->authors[author], seq, seq > 1 ? fx->prev[author] : NULL,
+                                    1764000000000 + (int64_t)seq, topic, "note", payload, size,
+                                    &event, err, sizeof err);
+    free (payload);
+    assert_int_equal (rc, LD_OK);
+    memcpy (fx->prev[author], ld_event_id (event), LD_ID_BYTES);
+    fx->next_seq[author]++;
+    return event;
+}
+
+//  Appends one event, returns its result.
+static ld_append_result_t
+s_append (fixture_t *fx, ld_event_t *event)
+{
+    ld_append_result_t result;
+    char err[256];
+    assert_int_equal (ld_store_append (fx->store, &event, 1, 1, &result, err, sizeof err), LD_OK);
+    return result;
+}
+
+typedef struct {
+    size_t count;
+    uint64_t seqs[64];
+    uint64_t store_seqs[64];
+} collected_t;
+
+static int
+s_collect (void *arg, uint64_t store_seq, const uint8_t *envelope, size_t size)
+{
+    collected_t *c = arg;
+    ld_event_t *event = NULL;
+    assert_int_equal (ld_event_decode (envelope, size, 0, &event, NULL, 0), LD_OK);
+    assert_int_equal (ld_event_verify (event), LD_OK);
+    if (c->count < 64) {
+        c->seqs[c->count] = ld_event_seq (event);
+        c->store_seqs[c->count] = store_seq;
+    }
+    c->count++;
+    ld_event_destroy (&event);
+    return 0;
+}
+
+static void
+test_store_appends_and_reads_a_feed (void **state)
+{
+    fixture_t *fx = *state;
+    for (int i = 0; i < 5; i++) {
+        ld_event_t *event = s_next_event (fx, 0, "note/wudang/", "一");
+        ld_append_result_t r = s_append (fx, event);
+        assert_int_equal (r.status, LD_OK);
+        assert_false (r.duplicate);
+        assert_int_equal (r.store_seq, (uint64_t)i + 1);
+        ld_event_destroy (&event);
+    }
+    collected_t c = {0};
+    assert_int_equal (ld_store_read_feed (fx->store, ld_identity_public_key (fx->authors[0]), 3, 0,
+                                          s_collect, &c),
+                      LD_OK);
+    assert_int_equal (c.count, 3);
+    assert_int_equal (c.seqs[0], 3);
+    assert_int_equal (c.seqs[2], 5);
+    assert_int_equal (ld_store_last_seq (fx->store), 5);
+}
+
+static void
+test_store_refuses_an_event_ahead_with_the_needed_seq (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 0, "note/wudang/", "1");
+    ld_event_t *second = s_next_event (fx, 0, "note/wudang/", "2");
+    ld_event_t *third = s_next_event (fx, 0, "note/wudang/", "3");
+    assert_int_equal (s_append (fx, first).status, LD_OK);
+    ld_append_result_t r = s_append (fx, third);
+    assert_int_equal (r.status, LD_ERR_GAP);
+    assert_int_equal (r.needed_seq, 2);
+    //  nothing of the refused event was stored
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (first), &head), LD_OK);
+    assert_int_equal (head.seq, 1);
+    //  the sender resends from the needed seq and the feed is whole again
+    assert_int_equal (s_append (fx, second).status, LD_OK);
+    assert_int_equal (s_append (fx, third).status, LD_OK);
+    ld_event_destroy (&first);
+    ld_event_destroy (&second);
+    ld_event_destroy (&third);
+}
+
+static void
+test_store_refuses_a_first_event_that_is_not_seq_1 (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 1, "note/wudang/", "1");
+    ld_event_t *second = s_next_event (fx, 1, "note/wudang/", "2");
+    ld_append_result_t r = s_append (fx, second);
+    assert_int_equal (r.status, LD_ERR_GAP);
+    assert_int_equal (r.needed_seq, 1);
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (second), &head), LD_ERR_NOT_FOUND);
+    ld_event_destroy (&first);
+    ld_event_destroy (&second);
+}
+
+static void
+test_store_refuses_a_broken_chain (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 0, "note/wudang/", "1");
+    assert_int_equal (s_append (fx, first).status, LD_OK);
+    //  seq 2 whose prev is not the id of the stored seq 1
+    memset (fx->prev[0], 0xAB, LD_ID_BYTES);
+    ld_event_t *second = s_next_event (fx, 0, "note/wudang/", "2");
+    ld_append_result_t r = s_append (fx, second);
+    assert_int_equal (r.status, LD_ERR_CHAIN);
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (first), &head), LD_OK);
+    assert_int_equal (head.seq, 1);
+    assert_memory_equal (head.id, ld_event_id (first), LD_ID_BYTES);
+    ld_event_destroy (&first);
+    ld_event_destroy (&second);
+}
+
+static void
+test_store_duplicate_append_is_a_no_op (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 0, "note/wudang/", "1");
+    ld_append_result_t r1 = s_append (fx, first);
+    ld_append_result_t r2 = s_append (fx, first);
+    assert_int_equal (r2.status, LD_OK);
+    assert_true (r2.duplicate);
+    assert_int_equal (ld_store_last_seq (fx->store), r1.store_seq);
+    //  the same event twice in one batch: stored once
+    ld_event_t *second = s_next_event (fx, 0, "note/wudang/", "2");
+    ld_event_t *batch[2] = {second, second};
+    ld_append_result_t results[2];
+    assert_int_equal (ld_store_append (fx->store, batch, 2, 1, results, NULL, 0), LD_OK);
+    assert_false (results[0].duplicate);
+    assert_true (results[1].duplicate);
+    collected_t c = {0};
+    assert_int_equal (ld_store_read_after (fx->store, 0, NULL, 0, s_collect, &c), LD_OK);
+    assert_int_equal (c.count, 2);
+    ld_event_destroy (&first);
+    ld_event_destroy (&second);
+}
+
+static void
+test_store_fork_freezes_the_author_and_keeps_both_versions (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *events[4];
+    for (int i = 0; i < 4; i++) {
+        events[i] = s_next_event (fx, 2, "note/wudang/", "original");
+        assert_int_equal (s_append (fx, events[i]).status, LD_OK);
+    }
+    //  a second version of seq 3, chained on the same seq 2
+    memcpy (fx->prev[2], ld_event_id (events[1]), LD_ID_BYTES);
+    fx->next_seq[2] = 3;
+    ld_event_t *forked = s_next_event (fx, 2, "note/wudang/", "another history");
+    assert_int_equal (ld_event_seq (forked), 3);
+    ld_append_result_t r = s_append (fx, forked);
+    assert_int_equal (r.status, LD_ERR_FORK);
+
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (forked), &head), LD_OK);
+    assert_true (head.frozen);
+    assert_int_equal (head.seq, 2);
+    assert_memory_equal (head.id, ld_event_id (events[1]), LD_ID_BYTES);
+    //  the feed ends at 2; both versions of 3 and the 4 after it are evidence
+    collected_t feed = {0};
+    assert_int_equal (ld_store_read_feed (fx->store, head.author, 1, 0, s_collect, &feed), LD_OK);
+    assert_int_equal (feed.count, 2);
+    collected_t evidence = {0};
+    assert_int_equal (ld_store_read_evidence (fx->store, head.author, s_collect, &evidence), LD_OK);
+    assert_int_equal (evidence.count, 3);
+    assert_int_equal (evidence.seqs[0], 3);
+    assert_int_equal (evidence.seqs[1], 3);
+    assert_int_equal (evidence.seqs[2], 4);
+    //  later events of the author are refused; earlier ones still dedup
+    ld_event_t *later = s_next_event (fx, 2, "note/wudang/", "later");
+    assert_int_equal (s_append (fx, later).status, LD_ERR_FROZEN);
+    ld_append_result_t again = s_append (fx, events[0]);
+    assert_int_equal (again.status, LD_OK);
+    assert_true (again.duplicate);
+    //  the frozen state survives a reopen, and store seqs are never reused
+    uint64_t last = ld_store_last_seq (fx->store);
+    ld_store_destroy (&fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_head (fx->store, head.author, &head), LD_OK);
+    assert_true (head.frozen);
+    assert_int_equal (head.seq, 2);
+    assert_int_equal (ld_store_last_seq (fx->store), last);
+    assert_int_equal (s_append (fx, later).status, LD_ERR_FROZEN);
+    ld_event_t *other = s_next_event (fx, 3, "note/wudang/", "someone else");
+    ld_append_result_t r3 = s_append (fx, other);
+    assert_int_equal (r3.status, LD_OK);
+    assert_true (r3.store_seq > last);
+    for (int i = 0; i < 4; i++)
+        ld_event_destroy (&events[i]);
+    ld_event_destroy (&forked);
+    ld_event_destroy (&later);
+    ld_event_destroy (&other);
+}
+
+static void
+test_store_reads_after_a_store_seq_by_topic_prefix (void **state)
+{
+    fixture_t *fx = *state;
+    const char *topics[] = {"resolution/wudang/longguanglu/", "resolution/wudang/guanxilu/",
+                            "note/wudang/", "resolution/wudang/longguanglu10/",
+                            "resolution/wudang/longguanglu/"};
+    for (int i = 0; i < 5; i++) {
+        ld_event_t *event = s_next_event (fx, i % 2, topics[i], "x");
+        assert_int_equal (s_append (fx, event).status, LD_OK);
+        ld_event_destroy (&event);
+    }
+    collected_t c = {0};
+    assert_int_equal (
+        ld_store_read_after (fx->store, 0, "resolution/wudang/longguanglu/", 0, s_collect, &c),
+        LD_OK);
+    //  the prefix ends with '/', so longguanglu10/ does not match
+    assert_int_equal (c.count, 2);
+    assert_int_equal (c.store_seqs[0], 1);
+    assert_int_equal (c.store_seqs[1], 5);
+    collected_t after = {0};
+    assert_int_equal (ld_store_read_after (fx->store, 1, "resolution/", 2, s_collect, &after),
+                      LD_OK);
+    assert_int_equal (after.count, 2);
+    assert_int_equal (after.store_seqs[0], 2);
+    assert_int_equal (after.store_seqs[1], 4);
+}
+
+static void
+test_store_survives_close_and_reopen (void **state)
+{
+    fixture_t *fx = *state;
+    for (int i = 0; i < 3; i++) {
+        ld_event_t *event = s_next_event (fx, 4, "note/wudang/", "持久");
+        assert_int_equal (s_append (fx, event).status, LD_OK);
+        ld_event_destroy (&event);
+    }
+    ld_store_destroy (&fx->store);
+    assert_null (fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_last_seq (fx->store), 3);
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_identity_public_key (fx->authors[4]), &head),
+                      LD_OK);
+    assert_int_equal (head.seq, 3);
+    assert_memory_equal (head.id, fx->prev[4], LD_ID_BYTES);
+    //  the chain continues after the reopen
+    ld_event_t *event = s_next_event (fx, 4, "note/wudang/", "4");
+    ld_append_result_t r = s_append (fx, event);
+    assert_int_equal (r.status, LD_OK);
+    assert_int_equal (r.store_seq, 4);
+    ld_event_destroy (&event);
+}
+
+static void
+test_store_refuses_a_schema_from_the_future (void **state)
+{
+    fixture_t *fx = *state;
+    ld_store_destroy (&fx->store);
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (fx->path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    char err[256] = "";
+    assert_int_equal (ld_store_open (fx->path, &fx->store, err, sizeof err), LD_ERR_SCHEMA);
+    assert_non_null (strstr (err, "99"));
+    assert_null (fx->store);
+}
+
+static void
+test_store_uses_wal_and_full_sync (void **state)
+{
+    fixture_t *fx = *state;
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (fx->path, &db), SQLITE_OK);
+    sqlite3_stmt *stmt;
+    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_string_equal ((const char *)sqlite3_column_text (stmt, 0), "wal");
+    sqlite3_finalize (stmt);
+    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 1);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+}
+
+//  10,000 events from 10 authors, interleaved in random order (each
+//  author's own events in order), appended in random batch sizes: the head
+//  vector names each author's last event.
+static void
+test_store_head_vector_after_interleaved_appends (void **state)
+{
+    fixture_t *fx = *state;
+    enum { PER_AUTHOR = 1000, TOTAL = AUTHORS * PER_AUTHOR };
+    ld_event_t **events = calloc (TOTAL, sizeof *events);
+    assert_non_null (events);
+    //  pick the author of each position at random, keeping per-author order
+    int remaining[AUTHORS];
+    for (int a = 0; a < AUTHORS; a++)
+        remaining[a] = PER_AUTHOR;
+    srand (20261126);
+    for (int i = 0; i < TOTAL; i++) {
+        int a;
+        do
+            a = rand () % AUTHORS;
+        while (remaining[a] == 0);
+        remaining[a]--;
+        char text[32];
+        snprintf (text, sizeof text, "event %d", i);
+        events[i] = s_next_event (fx, a, "note/wudang/", text);
+    }
+    ld_append_result_t *results = calloc (TOTAL, sizeof *results);
+    assert_non_null (results);
+    for (int i = 0; i < TOTAL;) {
+        int n = 1 + rand () % 500;
+        if (n > TOTAL - i)
+            n = TOTAL - i;
+        assert_int_equal (
+            ld_store_append (fx->store, events + i, (size_t)n, 1, results + i, NULL, 0), LD_OK);
+        for (int k = i; k < i + n; k++) {
+            assert_int_equal (results[k].status, LD_OK);
+            assert_false (results[k].duplicate);
+        }
+        i += n;
+    }
+    ld_head_t *heads;
+    size_t count;
+    assert_int_equal (ld_store_heads (fx->store, &heads, &count), LD_OK);
+    assert_int_equal (count, AUTHORS);
+    for (size_t h = 0; h < count; h++) {
+        if (h > 0)
+            assert_true (memcmp (heads[h - 1].author, heads[h].author, LD_KEY_BYTES) < 0);
+        int a = -1;
+        for (int k = 0; k < AUTHORS; k++)
+            if (memcmp (heads[h].author, ld_identity_public_key (fx->authors[k]), LD_KEY_BYTES) ==
+                0)
+                a = k;
+        assert_true (a >= 0);
+        assert_int_equal (heads[h].seq, PER_AUTHOR);
+        assert_memory_equal (heads[h].id, fx->prev[a], LD_ID_BYTES);
+        assert_false (heads[h].frozen);
+    }
+    assert_int_equal (ld_store_last_seq (fx->store), TOTAL);
+    free (heads);
+    for (int i = 0; i < TOTAL; i++)
+        ld_event_destroy (&events[i]);
+    free (events);
+    free (results);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_store_appends_and_reads_a_feed, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_refuses_an_event_ahead_with_the_needed_seq,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_refuses_a_first_event_that_is_not_seq_1, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_refuses_a_broken_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_duplicate_append_is_a_no_op, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_fork_freezes_the_author_and_keeps_both_versions,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_reads_after_a_store_seq_by_topic_prefix, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_survives_close_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_refuses_a_schema_from_the_future, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_uses_wal_and_full_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_head_vector_after_interleaved_appends, setup,
+                                         teardown),
+    };
+    return cmocka_run_group_tests_name ("store", tests, NULL, NULL);
+}
