@@ -19,12 +19,10 @@ int ld_cmd_demo (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).
-void
-    ld_cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+void ld_cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 //  The sysexits code a status maps to (LD_ERR_NOT_FOUND -> 66, I/O -> 74,
 //  data errors -> 65, ...).
-int
-    ld_cli_exit_code (ld_status_t status);
+int ld_cli_exit_code (ld_status_t status);
 
 #endif
