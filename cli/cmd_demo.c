@@ -107,14 +107,15 @@ typedef struct {
 } s_read_ctx_t;
 
 static int
-s_read_one (void *arg, uint64_t store_seq, const uint8_t *envelope, size_t size)
+s_read_one (void *arg, const ld_stored_t *stored)
 {
+    uint64_t store_seq = stored->store_seq;
     s_read_ctx_t *ctx = arg;
     s_readback_t *rb = ctx->readback;
     rb->read++;
     ld_event_t *event = NULL;
     char err[256];
-    ld_status_t rc = ld_event_decode (envelope, size, 0, &event, err, sizeof err);
+    ld_status_t rc = ld_event_decode (stored->envelope, stored->size, 0, &event, err, sizeof err);
     if (rc == LD_OK)
         rc = ld_event_verify (event);
     if (rc != LD_OK) {

@@ -6,6 +6,8 @@
         events   (sseq INTEGER PRIMARY KEY AUTOINCREMENT, aid, seq, id, topic,
                   type, stored_ms, envelope, UNIQUE (aid, seq))
         evidence (aid, seq, id, envelope, PRIMARY KEY (aid, seq, id))
+        receipts (first_sseq PRIMARY KEY, last_sseq, receipt_sseq)   [v2]
+        meta     (name PRIMARY KEY, value)                           [v2]
 
     Why these keys: everything we index is appended in order. The store
     sequence is the rowid (append-ordered B-tree); authors are interned to
@@ -22,6 +24,12 @@
       - a frozen author's events end at the seq before the proven fork; the
         two conflicting versions and anything stored after them are in
         evidence, and nothing more is ever appended for that author.
+
+    A broker stores a receipt (a signed event of its own) at the end of each
+    commit; `receipts` maps the commit's range of store seqs to it, one row
+    per commit, so readers get each event's receipt without a per-event
+    write. Migrations run in order from PRAGMA user_version, each in its own
+    transaction (s_migrations).
 
     The head of each author (highest seq and its id) is cached in memory,
     loaded at open from the (aid, seq) index; a batch that fails rolls the
@@ -40,7 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LD_SCHEMA_VERSION  1
+#define LD_SCHEMA_VERSION  2
 #define LD_BUSY_TIMEOUT_MS 5000
 
 //  Schema migrations: s_migrations[v] takes a store from version v to v+1.
@@ -69,6 +77,16 @@ static const char *s_migrations[] = {
     "  envelope BLOB NOT NULL,"
     "  PRIMARY KEY (aid, seq, id)"
     ") STRICT, WITHOUT ROWID;",
+    //  1 -> 2: receipts (which receipt names which commit) and meta values
+    "CREATE TABLE receipts ("
+    "  first_sseq INTEGER PRIMARY KEY,"
+    "  last_sseq INTEGER NOT NULL,"
+    "  receipt_sseq INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE meta ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") STRICT;",
 };
 
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == LD_SCHEMA_VERSION,
@@ -102,8 +120,16 @@ typedef enum {
     S_SAVE_EVIDENCE,
     S_ADD_EVIDENCE,
     S_DROP_EVENTS,
+    S_ADD_RECEIPT,
+    S_META_SET,
+    S_META_GET,
     S_STATEMENT_COUNT
 } s_statement_t;
+
+//  The receipt of the event row `e`: the commit range that holds it.
+#define S_RECEIPT_OF_E                                                                             \
+    "(SELECT CASE WHEN r.last_sseq >= e.sseq THEN r.receipt_sseq ELSE 0 END"                       \
+    " FROM receipts r WHERE r.first_sseq <= e.sseq ORDER BY r.first_sseq DESC LIMIT 1)"
 
 static const char *s_sql[S_STATEMENT_COUNT] = {
     [S_INSERT_AUTHOR] = "INSERT INTO authors (key) VALUES (?1)",
@@ -112,16 +138,23 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_SELECT_ID] = "SELECT id FROM events WHERE aid = ?1 AND seq = ?2",
     [S_SELECT_HEAD] = "SELECT seq, id FROM events WHERE aid = ?1 ORDER BY seq DESC LIMIT 1",
-    [S_READ_FEED] = "SELECT sseq, envelope FROM events WHERE aid = ?1 AND seq >= ?2"
-                    " ORDER BY seq LIMIT ?3",
-    [S_READ_AFTER] = "SELECT sseq, envelope FROM events WHERE sseq > ?1"
-                     " AND substr (topic, 1, ?2) = ?3 ORDER BY sseq LIMIT ?4",
-    [S_READ_EVIDENCE] = "SELECT seq, envelope FROM evidence WHERE aid = ?1 ORDER BY seq, id",
+    [S_READ_FEED] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
+                    " FROM events e WHERE aid = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+    [S_READ_AFTER] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
+                     " FROM events e WHERE sseq > ?1 AND substr (topic, 1, ?2) = ?3"
+                     " ORDER BY sseq LIMIT ?4",
+    [S_READ_EVIDENCE] = "SELECT seq, envelope, 0, 0 FROM evidence WHERE aid = ?1"
+                        " ORDER BY seq, id",
     [S_SAVE_EVIDENCE] = "INSERT OR IGNORE INTO evidence (aid, seq, id, envelope)"
                         " SELECT aid, seq, id, envelope FROM events WHERE aid = ?1 AND seq >= ?2",
     [S_ADD_EVIDENCE] = "INSERT OR IGNORE INTO evidence (aid, seq, id, envelope)"
                        " VALUES (?1, ?2, ?3, ?4)",
     [S_DROP_EVENTS] = "DELETE FROM events WHERE aid = ?1 AND seq >= ?2",
+    [S_ADD_RECEIPT] = "INSERT INTO receipts (first_sseq, last_sseq, receipt_sseq)"
+                      " VALUES (?1, ?2, ?3)",
+    [S_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
 };
 
 struct _ld_store_t {
@@ -131,6 +164,9 @@ struct _ld_store_t {
     uint64_t last_seq; //  highest store sequence given out
     s_undo_t *undo;    //  undo log of the batch in progress
     size_t undo_count, undo_size;
+    bool in_transaction;
+    uint64_t txn_last_seq;  //  last_seq as the open transaction left it
+    uint64_t txn_first_new; //  first store seq stored by this transaction (0: none)
 };
 
 //  --------------------------------------------------------------------------
@@ -561,54 +597,148 @@ s_append_one (ld_store_t *self, const ld_event_t *event, int64_t stored_ms,
 }
 
 ld_status_t
+ld_store_begin (ld_store_t *self, char *err, size_t err_size)
+{
+    if (self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "a transaction is already open");
+    self->undo_count = 0;
+    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return s_db_fail (self, rc, "beginning a batch", err, err_size);
+    self->in_transaction = true;
+    self->txn_last_seq = self->last_seq;
+    self->txn_first_new = 0;
+    return LD_OK;
+}
+
+void
+ld_store_rollback (ld_store_t *self)
+{
+    if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    s_undo_apply (self);
+    self->in_transaction = false;
+}
+
+//  Reports rc, abandoning the open transaction.
+static ld_status_t
+s_abort (ld_store_t *self, int rc, const char *what, char *err, size_t err_size)
+{
+    ld_status_t status = s_db_fail (self, rc, what, err, err_size);
+    ld_store_rollback (self);
+    return status;
+}
+
+ld_status_t
+ld_store_add (ld_store_t *self, ld_event_t *const *events, size_t count, int64_t stored_ms,
+              ld_append_result_t *results, char *err, size_t err_size)
+{
+    if (!self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "no transaction is open");
+    for (size_t i = 0; i < count; i++) {
+        int rc = s_append_one (self, events[i], stored_ms, &results[i]);
+        if (rc != SQLITE_OK)
+            return s_abort (self, rc, "appending a batch", err, err_size);
+        if (results[i].status == LD_OK && !results[i].duplicate) {
+            self->txn_last_seq = results[i].store_seq;
+            if (!self->txn_first_new)
+                self->txn_first_new = results[i].store_seq;
+        }
+    }
+    return LD_OK;
+}
+
+ld_status_t
+ld_store_mark_receipt (ld_store_t *self, uint64_t receipt_seq, char *err, size_t err_size)
+{
+    if (!self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "no transaction is open");
+    if (!self->txn_first_new || receipt_seq <= self->txn_first_new)
+        return LD_OK; //  nothing stored before the receipt: nothing to name
+    sqlite3_stmt *stmt = self->stmt[S_ADD_RECEIPT];
+    sqlite3_bind_int64 (stmt, 1, (int64_t)self->txn_first_new);
+    sqlite3_bind_int64 (stmt, 2, (int64_t)receipt_seq - 1);
+    sqlite3_bind_int64 (stmt, 3, (int64_t)receipt_seq);
+    int rc = s_step_done (stmt);
+    if (rc != SQLITE_OK)
+        return s_abort (self, rc, "recording a receipt", err, err_size);
+    return LD_OK;
+}
+
+ld_status_t
+ld_store_commit (ld_store_t *self, char *err, size_t err_size)
+{
+    if (!self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "no transaction is open");
+    int rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return s_abort (self, rc, "committing a batch", err, err_size);
+    self->in_transaction = false;
+    self->undo_count = 0;
+    self->last_seq = self->txn_last_seq;
+    return LD_OK;
+}
+
+ld_status_t
 ld_store_append (ld_store_t *self, ld_event_t *const *events, size_t count, int64_t stored_ms,
                  ld_append_result_t *results, char *err, size_t err_size)
 {
     if (count == 0)
         return LD_OK;
-    self->undo_count = 0;
-    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return s_db_fail (self, rc, "beginning a batch", err, err_size);
-    uint64_t last_seq = self->last_seq;
-    for (size_t i = 0; i < count && rc == SQLITE_OK; i++) {
-        rc = s_append_one (self, events[i], stored_ms, &results[i]);
-        if (rc == SQLITE_OK && results[i].status == LD_OK && !results[i].duplicate)
-            last_seq = results[i].store_seq;
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        ld_status_t status = s_db_fail (self, rc, "appending a batch", err, err_size);
-        if (!sqlite3_get_autocommit (self->db))
-            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-        s_undo_apply (self);
-        return status;
-    }
-    self->undo_count = 0;
-    self->last_seq = last_seq;
-    return LD_OK;
+    ld_status_t status = ld_store_begin (self, err, err_size);
+    if (status == LD_OK)
+        status = ld_store_add (self, events, count, stored_ms, results, err, err_size);
+    if (status == LD_OK)
+        status = ld_store_commit (self, err, err_size);
+    return status;
+}
+
+ld_status_t
+ld_store_meta_set (ld_store_t *self, const char *name, int64_t value)
+{
+    sqlite3_stmt *stmt = self->stmt[S_META_SET];
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, value);
+    return s_sqlite_status (s_step_done (stmt));
+}
+
+ld_status_t
+ld_store_meta_get (ld_store_t *self, const char *name, int64_t *value)
+{
+    sqlite3_stmt *stmt = self->stmt[S_META_GET];
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    if (rc == SQLITE_ROW)
+        return LD_OK;
+    return rc == SQLITE_DONE ? LD_ERR_NOT_FOUND : s_sqlite_status (rc);
 }
 
 //  --------------------------------------------------------------------------
 //  Reading
 
-//  Steps stmt, handing (column 0, column 1 blob) of each row to fn.
+//  Steps stmt, handing each row (store seq or seq, envelope, stored_ms,
+//  receipt) to fn.
 static ld_status_t
-s_read_rows (ld_store_t *self, sqlite3_stmt *stmt, ld_store_read_fn *fn, void *arg)
+s_read_rows (sqlite3_stmt *stmt, ld_store_read_fn *fn, void *arg)
 {
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64 (stmt, 0);
-        const uint8_t *envelope = sqlite3_column_blob (stmt, 1);
-        size_t size = (size_t)sqlite3_column_bytes (stmt, 1);
-        if (fn (arg, seq, envelope, size) != 0) {
+        ld_stored_t stored = {
+            .store_seq = (uint64_t)sqlite3_column_int64 (stmt, 0),
+            .envelope = sqlite3_column_blob (stmt, 1),
+            .size = (size_t)sqlite3_column_bytes (stmt, 1),
+            .stored_ms = sqlite3_column_int64 (stmt, 2),
+            .receipt_seq = (uint64_t)sqlite3_column_int64 (stmt, 3),
+        };
+        if (fn (arg, &stored) != 0) {
             rc = SQLITE_DONE;
             break;
         }
     }
     sqlite3_reset (stmt);
-    (void)self;
     return rc == SQLITE_DONE ? LD_OK : s_sqlite_status (rc);
 }
 
@@ -629,7 +759,7 @@ ld_store_read_feed (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES], ui
     sqlite3_bind_int64 (stmt, 1, author->aid);
     sqlite3_bind_int64 (stmt, 2, (int64_t)from);
     sqlite3_bind_int64 (stmt, 3, s_sql_limit (limit));
-    return s_read_rows (self, stmt, fn, arg);
+    return s_read_rows (stmt, fn, arg);
 }
 
 ld_status_t
@@ -643,7 +773,7 @@ ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_
     sqlite3_bind_int (stmt, 2, (int)strlen (prefix));
     sqlite3_bind_text (stmt, 3, prefix, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 4, s_sql_limit (limit));
-    return s_read_rows (self, stmt, fn, arg);
+    return s_read_rows (stmt, fn, arg);
 }
 
 ld_status_t
@@ -655,7 +785,7 @@ ld_store_read_evidence (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES]
         return LD_OK;
     sqlite3_stmt *stmt = self->stmt[S_READ_EVIDENCE];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    return s_read_rows (self, stmt, fn, arg);
+    return s_read_rows (stmt, fn, arg);
 }
 
 ld_status_t

@@ -50,20 +50,26 @@ typedef struct {
     bool frozen; //  a fork was proven; the feed ends at seq forever
 } ld_head_t;
 
-//  Called for each event read. Borrowed pointers are valid during the call
-//  only. Return 0 to go on, non-zero to stop the read early.
-typedef int(ld_store_read_fn) (void *arg, uint64_t store_seq, const uint8_t *envelope,
-                               size_t size);
+//  One stored event as handed to a reader. Pointers are borrowed and valid
+//  during the callback only.
+typedef struct {
+    uint64_t store_seq;
+    const uint8_t *envelope;
+    size_t size;
+    int64_t stored_ms;    //  the storer's clock when it first stored the event
+    uint64_t receipt_seq; //  store seq of the receipt naming it; 0 if none
+} ld_stored_t;
+
+//  Called for each event read. Return 0 to go on, non-zero to stop early.
+typedef int (ld_store_read_fn) (void *arg, const ld_stored_t *stored);
 
 //  Opens (creating if needed) the store at path (a file; data dirs use
 //  DIR/LD_STORE_FILE), migrating an older schema. Errors: LD_ERR_IO,
 //  LD_ERR_CORRUPT, LD_ERR_SCHEMA (written by a newer Liandong).
-ld_status_t
-    ld_store_open (const char *path, ld_store_t **store_p, char *err, size_t err_size);
+ld_status_t ld_store_open (const char *path, ld_store_t **store_p, char *err, size_t err_size);
 
 //  Closes the store; NULL-safe; sets *self_p to NULL.
-void
-    ld_store_destroy (ld_store_t **self_p);
+void ld_store_destroy (ld_store_t **self_p);
 
 //  Appends a batch in one transaction (group commit), in order; events of
 //  one author may follow each other in the batch. results[i] tells what
@@ -71,40 +77,59 @@ void
 //  LD_ERR_FULL (disk full: nothing stored, try later) or LD_ERR_IO /
 //  LD_ERR_CORRUPT (nothing stored; a daemon must stop, see DESIGN.md 8).
 //  stored_ms stamps the batch with the storer's clock.
-ld_status_t
-    ld_store_append (ld_store_t *self, ld_event_t *const *events, size_t count,
-                     int64_t stored_ms, ld_append_result_t *results, char *err,
-                     size_t err_size);
+//  Same as ld_store_begin, ld_store_add, ld_store_commit.
+ld_status_t ld_store_append (ld_store_t *self, ld_event_t *const *events, size_t count,
+                             int64_t stored_ms, ld_append_result_t *results, char *err,
+                             size_t err_size);
+
+//  A transaction in steps, for callers that add to a batch what depends on
+//  its outcome (a broker's receipt). Only one transaction at a time. If any
+//  step fails the transaction is rolled back (the head cache with it) and
+//  the status returned as ld_store_append does; nothing is stored.
+ld_status_t ld_store_begin (ld_store_t *self, char *err, size_t err_size);
+ld_status_t ld_store_add (ld_store_t *self, ld_event_t *const *events, size_t count,
+                          int64_t stored_ms, ld_append_result_t *results, char *err,
+                          size_t err_size);
+ld_status_t ld_store_commit (ld_store_t *self, char *err, size_t err_size);
+//  Abandons the open transaction, if any.
+void ld_store_rollback (ld_store_t *self);
+
+//  Within a transaction: records that the event stored as receipt_seq is the
+//  receipt for every event this transaction stored before it. Readers then
+//  see receipt_seq beside each of them.
+ld_status_t ld_store_mark_receipt (ld_store_t *self, uint64_t receipt_seq, char *err,
+                                   size_t err_size);
+
+//  Small named values beside the events (a node's outbox position, its
+//  dead flag). Set joins the open transaction if there is one, else
+//  commits durably on its own. Get returns LD_ERR_NOT_FOUND if unset.
+ld_status_t ld_store_meta_set (ld_store_t *self, const char *name, int64_t value);
+ld_status_t ld_store_meta_get (ld_store_t *self, const char *name, int64_t *value);
 
 //  Reads author's feed from seq `from`, at most `limit` events (0: all),
 //  in seq order.
-ld_status_t
-    ld_store_read_feed (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], uint64_t from,
-                        size_t limit, ld_store_read_fn *fn, void *arg);
+ld_status_t ld_store_read_feed (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], uint64_t from,
+                                size_t limit, ld_store_read_fn *fn, void *arg);
 
 //  Reads events with store sequence > after whose topic starts with prefix
 //  ("" or NULL: all), at most `limit` (0: all), in store sequence order.
-ld_status_t
-    ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
-                         ld_store_read_fn *fn, void *arg);
+ld_status_t ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
+                                 ld_store_read_fn *fn, void *arg);
 
 //  The head of one author; LD_ERR_NOT_FOUND if none of its events is stored.
-ld_status_t
-    ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], ld_head_t *head);
+ld_status_t ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], ld_head_t *head);
 
 //  The head vector: *heads_p is a malloc'ed array of *count_p heads, sorted
 //  by author key; the caller frees it.
-ld_status_t
-    ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p);
+ld_status_t ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p);
 
 //  Highest store sequence number given out (0 if empty).
-uint64_t
-    ld_store_last_seq (ld_store_t *self);
+uint64_t ld_store_last_seq (ld_store_t *self);
 
 //  Reads the fork evidence kept for an author (both versions of the forked
-//  seq and everything that was stored after it), in seq order.
-ld_status_t
-    ld_store_read_evidence (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
-                            ld_store_read_fn *fn, void *arg);
+//  seq and everything that was stored after it), in seq order. Evidence has
+//  no store sequence: stored->store_seq holds the event's seq instead.
+ld_status_t ld_store_read_evidence (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
+                                    ld_store_read_fn *fn, void *arg);
 
 #endif

@@ -100,11 +100,12 @@ typedef struct {
 } collected_t;
 
 static int
-s_collect (void *arg, uint64_t store_seq, const uint8_t *envelope, size_t size)
+s_collect (void *arg, const ld_stored_t *stored)
 {
     collected_t *c = arg;
+    uint64_t store_seq = stored->store_seq;
     ld_event_t *event = NULL;
-    assert_int_equal (ld_event_decode (envelope, size, 0, &event, NULL, 0), LD_OK);
+    assert_int_equal (ld_event_decode (stored->envelope, stored->size, 0, &event, NULL, 0), LD_OK);
     assert_int_equal (ld_event_verify (event), LD_OK);
     if (c->count < 64) {
         c->seqs[c->count] = ld_event_seq (event);
@@ -358,7 +359,7 @@ test_store_uses_wal_and_full_sync (void **state)
     sqlite3_finalize (stmt);
     assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (stmt, 0), 1);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 2);
     sqlite3_finalize (stmt);
     sqlite3_close (db);
 }
@@ -427,6 +428,104 @@ test_store_head_vector_after_interleaved_appends (void **state)
     free (results);
 }
 
+static int
+s_receipt_of (void *arg, const ld_stored_t *stored)
+{
+    uint64_t *receipts = arg;
+    receipts[stored->store_seq] = stored->receipt_seq;
+    return 0;
+}
+
+static void
+test_store_names_each_event_s_receipt (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *events[3];
+    for (int i = 0; i < 3; i++)
+        events[i] = s_next_event (fx, i, "note/wudang/", "x");
+    ld_event_t *receipt = s_next_event (fx, 9, "receipt/broker/", "receipt");
+    ld_append_result_t results[3], receipt_result;
+    assert_int_equal (ld_store_begin (fx->store, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_add (fx->store, events, 3, 7, results, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_add (fx->store, &receipt, 1, 7, &receipt_result, NULL, 0), LD_OK);
+    assert_int_equal (receipt_result.store_seq, 4);
+    assert_int_equal (ld_store_mark_receipt (fx->store, receipt_result.store_seq, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_commit (fx->store, NULL, 0), LD_OK);
+    //  a later commit without a receipt names none
+    ld_event_t *later = s_next_event (fx, 0, "note/wudang/", "later");
+    assert_int_equal (s_append (fx, later).status, LD_OK);
+    uint64_t receipts[8] = {0};
+    assert_int_equal (ld_store_read_after (fx->store, 0, NULL, 0, s_receipt_of, receipts), LD_OK);
+    assert_int_equal (receipts[1], 4);
+    assert_int_equal (receipts[2], 4);
+    assert_int_equal (receipts[3], 4);
+    assert_int_equal (receipts[4], 0);
+    assert_int_equal (receipts[5], 0);
+    for (int i = 0; i < 3; i++)
+        ld_event_destroy (&events[i]);
+    ld_event_destroy (&receipt);
+    ld_event_destroy (&later);
+}
+
+static void
+test_store_rollback_forgets_the_batch (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 5, "note/wudang/", "1");
+    ld_append_result_t result;
+    assert_int_equal (ld_store_begin (fx->store, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_add (fx->store, &first, 1, 1, &result, NULL, 0), LD_OK);
+    assert_int_equal (result.status, LD_OK);
+    ld_store_rollback (fx->store);
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (first), &head), LD_ERR_NOT_FOUND);
+    assert_int_equal (ld_store_last_seq (fx->store), 0);
+    //  the same event is stored normally afterwards
+    ld_append_result_t again = s_append (fx, first);
+    assert_int_equal (again.status, LD_OK);
+    assert_false (again.duplicate);
+    assert_int_equal (again.store_seq, 1);
+    ld_event_destroy (&first);
+}
+
+static void
+test_store_keeps_meta_values (void **state)
+{
+    fixture_t *fx = *state;
+    int64_t value = 0;
+    assert_int_equal (ld_store_meta_get (fx->store, "outbox.acked", &value), LD_ERR_NOT_FOUND);
+    assert_int_equal (ld_store_meta_set (fx->store, "outbox.acked", 41), LD_OK);
+    assert_int_equal (ld_store_meta_set (fx->store, "outbox.acked", 42), LD_OK);
+    ld_store_destroy (&fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_meta_get (fx->store, "outbox.acked", &value), LD_OK);
+    assert_int_equal (value, 42);
+}
+
+//  A store written by schema version 1 opens, migrates to 2, keeps its data.
+static void
+test_store_migrates_a_version_1_store (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *first = s_next_event (fx, 6, "note/wudang/", "v1");
+    assert_int_equal (s_append (fx, first).status, LD_OK);
+    ld_store_destroy (&fx->store);
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (fx->path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db,
+                                    "DROP TABLE receipts; DROP TABLE meta;"
+                                    " PRAGMA user_version = 1",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    ld_head_t head;
+    assert_int_equal (ld_store_head (fx->store, ld_event_author (first), &head), LD_OK);
+    assert_int_equal (head.seq, 1);
+    assert_int_equal (ld_store_meta_set (fx->store, "migrated", 1), LD_OK);
+    ld_event_destroy (&first);
+}
+
 int
 main (void)
 {
@@ -448,6 +547,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_store_uses_wal_and_full_sync, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_head_vector_after_interleaved_appends, setup,
                                          teardown),
+        cmocka_unit_test_setup_teardown (test_store_names_each_event_s_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_rollback_forgets_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_keeps_meta_values, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_migrates_a_version_1_store, setup, teardown),
     };
     return cmocka_run_group_tests_name ("store", tests, NULL, NULL);
 }
