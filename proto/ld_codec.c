@@ -21,36 +21,52 @@
 //  it is a property of our schema, not of the input.
 #define LD_CODEC_FIELDS_MAX 64
 
-//  Fields whose limit differs from LD_STRING_MAX, and the status given when
-//  it is passed. SIZE_MAX: bounded only by the enclosing envelope.
-typedef struct {
-    const char *message;
-    const char *field;
-    size_t max;
-    ld_status_t status;
-} s_limit_t;
-
-static const s_limit_t s_limits[] = {
-    {"liandong.Envelope", "body", SIZE_MAX, LD_ERR_STRING_TOO_LONG},
-    {"liandong.Body", "payload", SIZE_MAX, LD_ERR_STRING_TOO_LONG},
-    {"liandong.Body", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG},
-    {"liandong.Body", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE},
-    {"liandong.Note", "text", LD_TEXT_MAX, LD_ERR_STRING_TOO_LONG},
+//  Fields of the event schema whose limit differs from the defaults.
+//  SIZE_MAX: bounded only by the enclosing envelope.
+static const ld_codec_limit_t s_limits[] = {
+    {"liandong.Envelope", "body", SIZE_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.Body", "payload", SIZE_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.Body", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
+    {"liandong.Body", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE, 0},
+    {"liandong.Note", "text", LD_TEXT_MAX, LD_ERR_STRING_TOO_LONG, 0},
 };
 
+typedef struct {
+    const ld_codec_limit_t *extra;
+    size_t extra_count;
+    char *err;
+    size_t err_size;
+} s_scan_t;
+
+static const ld_codec_limit_t *
+s_find_limit (const ld_codec_limit_t *table, size_t count, const ProtobufCMessageDescriptor *desc,
+              const ProtobufCFieldDescriptor *field)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (table[i].message, desc->name) == 0 && strcmp (table[i].field, field->name) == 0)
+            return &table[i];
+    return NULL;
+}
+
 static void
-s_limit_for (const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field,
-             size_t *max, ld_status_t *status)
+s_limit_for (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc,
+             const ProtobufCFieldDescriptor *field, size_t *max, ld_status_t *status,
+             size_t *max_count)
 {
     *max = LD_STRING_MAX;
     *status = LD_ERR_STRING_TOO_LONG;
-    for (size_t i = 0; i < sizeof s_limits / sizeof s_limits[0]; i++)
-        if (strcmp (s_limits[i].message, desc->name) == 0
-            && strcmp (s_limits[i].field, field->name) == 0) {
-            *max = s_limits[i].max;
-            *status = s_limits[i].status;
-            return;
-        }
+    *max_count = LD_REPEATED_MAX;
+    const ld_codec_limit_t *limit = s_find_limit (scan->extra, scan->extra_count, desc, field);
+    if (!limit)
+        limit = s_find_limit (s_limits, sizeof s_limits / sizeof s_limits[0], desc, field);
+    if (!limit)
+        return;
+    if (limit->max_bytes)
+        *max = limit->max_bytes;
+    if (limit->status)
+        *status = limit->status;
+    if (limit->max_count)
+        *max_count = limit->max_count;
 }
 
 //  Reads one varint; false if truncated or longer than 10 bytes.
@@ -64,7 +80,7 @@ s_varint (const uint8_t **cursor, const uint8_t *end, uint64_t *value)
         uint8_t byte = *(*cursor)++;
         if (shift == 63 && byte > 1)
             return false;
-        result |= (uint64_t) (byte & 0x7F) << shift;
+        result |= (uint64_t)(byte & 0x7F) << shift;
         if (!(byte & 0x80)) {
             *value = result;
             return true;
@@ -76,8 +92,8 @@ s_varint (const uint8_t **cursor, const uint8_t *end, uint64_t *value)
 static bool
 s_is_packable (ProtobufCType type)
 {
-    return type != PROTOBUF_C_TYPE_STRING && type != PROTOBUF_C_TYPE_BYTES
-           && type != PROTOBUF_C_TYPE_MESSAGE;
+    return type != PROTOBUF_C_TYPE_STRING && type != PROTOBUF_C_TYPE_BYTES &&
+           type != PROTOBUF_C_TYPE_MESSAGE;
 }
 
 //  Number of elements in a packed run of scalars, or -1 if malformed.
@@ -88,11 +104,11 @@ s_packed_count (ProtobufCType type, const uint8_t *data, size_t size)
         case PROTOBUF_C_TYPE_FIXED64:
         case PROTOBUF_C_TYPE_SFIXED64:
         case PROTOBUF_C_TYPE_DOUBLE:
-            return size % 8 ? -1 : (long) (size / 8);
+            return size % 8 ? -1 : (long)(size / 8);
         case PROTOBUF_C_TYPE_FIXED32:
         case PROTOBUF_C_TYPE_SFIXED32:
         case PROTOBUF_C_TYPE_FLOAT:
-            return size % 4 ? -1 : (long) (size / 4);
+            return size % 4 ? -1 : (long)(size / 4);
         default: {
             long count = 0;
             for (size_t i = 0; i < size; i++)
@@ -105,9 +121,11 @@ s_packed_count (ProtobufCType type, const uint8_t *data, size_t size)
 }
 
 static ld_status_t
-s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size, int depth,
-         char *err, size_t err_size)
+s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+         size_t size, int depth)
 {
+    char *err = scan->err;
+    size_t err_size = scan->err_size;
     if (depth > LD_DEPTH_MAX)
         return ld_fail (err, err_size, LD_ERR_TOO_DEEP, "in %s (limit %d)", desc->name,
                         LD_DEPTH_MAX);
@@ -124,10 +142,10 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t siz
         unsigned wire_type = key & 7;
         if (number == 0 || number > 536870911)
             return ld_fail (err, err_size, LD_ERR_MALFORMED, "field number %llu in %s",
-                            (unsigned long long) number, desc->name);
-        const ProtobufCFieldDescriptor *field
-            = protobuf_c_message_descriptor_get_field (desc, (unsigned) number);
-        size_t index = field ? (size_t) (field - desc->fields) : 0;
+                            (unsigned long long)number, desc->name);
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field (desc, (unsigned)number);
+        size_t index = field ? (size_t)(field - desc->fields) : 0;
         uint64_t value;
         switch (wire_type) {
             case 0:
@@ -140,7 +158,7 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t siz
             case 1:
             case 5: {
                 size_t width = wire_type == 1 ? 8 : 4;
-                if ((size_t) (end - cursor) < width)
+                if ((size_t)(end - cursor) < width)
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "truncated fixed in %s",
                                     desc->name);
                 cursor += width;
@@ -150,7 +168,7 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t siz
             }
             case 2: {
                 uint64_t length;
-                if (!s_varint (&cursor, end, &length) || length > (uint64_t) (end - cursor))
+                if (!s_varint (&cursor, end, &length) || length > (uint64_t)(end - cursor))
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad length in %s",
                                     desc->name);
                 const uint8_t *value_data = cursor;
@@ -158,47 +176,47 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t siz
                 if (!field)
                     break;
                 if (field->label == PROTOBUF_C_LABEL_REPEATED && s_is_packable (field->type)) {
-                    long n = s_packed_count (field->type, value_data, (size_t) length);
+                    long n = s_packed_count (field->type, value_data, (size_t)length);
                     if (n < 0)
                         return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad packed %s.%s",
                                         desc->name, field->name);
-                    counts[index] += (uint32_t) n;
+                    counts[index] += (uint32_t)n;
                     break;
                 }
                 counts[index]++;
-                if (field->type == PROTOBUF_C_TYPE_STRING
-                    || field->type == PROTOBUF_C_TYPE_BYTES) {
-                    size_t max;
+                if (field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_BYTES) {
+                    size_t max, max_count;
                     ld_status_t status;
-                    s_limit_for (desc, field, &max, &status);
+                    s_limit_for (scan, desc, field, &max, &status, &max_count);
                     if (length > max)
                         return ld_fail (err, err_size, status, "%s.%s is %llu bytes (limit %zu)",
-                                        desc->name, field->name, (unsigned long long) length,
-                                        max);
-                    if (field->type == PROTOBUF_C_TYPE_STRING
-                        && !ld_utf8_valid (value_data, (size_t) length))
+                                        desc->name, field->name, (unsigned long long)length, max);
+                    if (field->type == PROTOBUF_C_TYPE_STRING &&
+                        !ld_utf8_valid (value_data, (size_t)length))
                         return ld_fail (err, err_size, LD_ERR_BAD_UTF8, "in %s.%s", desc->name,
                                         field->name);
-                }
-                else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
-                    ld_status_t rc = s_check (field->descriptor, value_data, (size_t) length,
-                                              depth + 1, err, err_size);
+                } else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+                    ld_status_t rc =
+                        s_check (scan, field->descriptor, value_data, (size_t)length, depth + 1);
                     if (rc != LD_OK)
                         return rc;
-                }
-                else
+                } else
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "wrong wire type for %s.%s",
                                     desc->name, field->name);
                 break;
             }
             default:
-                return ld_fail (err, err_size, LD_ERR_MALFORMED, "wire type %u in %s",
-                                wire_type, desc->name);
+                return ld_fail (err, err_size, LD_ERR_MALFORMED, "wire type %u in %s", wire_type,
+                                desc->name);
         }
-        if (field && field->label == PROTOBUF_C_LABEL_REPEATED
-            && counts[index] > LD_REPEATED_MAX)
-            return ld_fail (err, err_size, LD_ERR_TOO_MANY, "%s.%s has more than %d elements",
-                            desc->name, field->name, LD_REPEATED_MAX);
+        if (field && field->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t max, max_count;
+            ld_status_t status;
+            s_limit_for (scan, desc, field, &max, &status, &max_count);
+            if (counts[index] > max_count)
+                return ld_fail (err, err_size, LD_ERR_TOO_MANY, "%s.%s has more than %zu elements",
+                                desc->name, field->name, max_count);
+        }
     }
     for (unsigned i = 0; i < desc->n_fields; i++)
         if (desc->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && counts[i] == 0)
@@ -208,22 +226,32 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t siz
 }
 
 ld_status_t
-ld_codec_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
-                char *err, size_t err_size)
+ld_codec_check (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size, char *err,
+                size_t err_size)
 {
-    return s_check (desc, data, size, 0, err, err_size);
+    s_scan_t scan = {NULL, 0, err, err_size};
+    return s_check (&scan, desc, data, size, 0);
 }
 
 ld_status_t
-ld_codec_unpack (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
-                 ProtobufCMessage **message_p, char *err, size_t err_size)
+ld_codec_unpack_limited (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
+                         const ld_codec_limit_t *limits, size_t limit_count,
+                         ProtobufCMessage **message_p, char *err, size_t err_size)
 {
     *message_p = NULL;
-    ld_status_t rc = s_check (desc, data, size, 0, err, err_size);
+    s_scan_t scan = {limits, limit_count, err, err_size};
+    ld_status_t rc = s_check (&scan, desc, data, size, 0);
     if (rc != LD_OK)
         return rc;
     *message_p = protobuf_c_message_unpack (desc, NULL, size, data);
     if (!*message_p)
         return ld_fail (err, err_size, LD_ERR_MALFORMED, "%s does not unpack", desc->name);
     return LD_OK;
+}
+
+ld_status_t
+ld_codec_unpack (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size,
+                 ProtobufCMessage **message_p, char *err, size_t err_size)
+{
+    return ld_codec_unpack_limited (desc, data, size, NULL, 0, message_p, err, err_size);
 }

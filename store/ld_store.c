@@ -85,7 +85,7 @@ static const char *s_migrations[] = {
     ") STRICT;"
     "CREATE TABLE meta ("
     "  name TEXT PRIMARY KEY,"
-    "  value INTEGER NOT NULL"
+    "  value ANY"
     ") STRICT;",
 };
 
@@ -123,6 +123,7 @@ typedef enum {
     S_ADD_RECEIPT,
     S_META_SET,
     S_META_GET,
+    S_META_SET_TEXT,
     S_STATEMENT_COUNT
 } s_statement_t;
 
@@ -155,6 +156,8 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
     [S_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [S_META_SET_TEXT] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
+                        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
 struct _ld_store_t {
@@ -700,6 +703,27 @@ ld_store_meta_set (ld_store_t *self, const char *name, int64_t value)
     sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 2, value);
     return s_sqlite_status (s_step_done (stmt));
+}
+
+ld_status_t
+ld_store_meta_set_text (ld_store_t *self, const char *name, const char *value)
+{
+    sqlite3_stmt *stmt = self->stmt[S_META_SET_TEXT];
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+    return s_sqlite_status (s_step_done (stmt));
+}
+
+char *
+ld_store_meta_get_text (ld_store_t *self, const char *name)
+{
+    sqlite3_stmt *stmt = self->stmt[S_META_GET];
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+    char *value = NULL;
+    if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+        value = strdup ((const char *)sqlite3_column_text (stmt, 0));
+    sqlite3_reset (stmt);
+    return value;
 }
 
 ld_status_t

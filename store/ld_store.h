@@ -105,6 +105,10 @@ ld_status_t ld_store_mark_receipt (ld_store_t *self, uint64_t receipt_seq, char 
 //  commits durably on its own. Get returns LD_ERR_NOT_FOUND if unset.
 ld_status_t ld_store_meta_set (ld_store_t *self, const char *name, int64_t value);
 ld_status_t ld_store_meta_get (ld_store_t *self, const char *name, int64_t *value);
+//  Text values: get returns a heap string the caller frees, or NULL if unset
+//  or not text.
+ld_status_t ld_store_meta_set_text (ld_store_t *self, const char *name, const char *value);
+char *ld_store_meta_get_text (ld_store_t *self, const char *name);
 
 //  Reads author's feed from seq `from`, at most `limit` events (0: all),
 //  in seq order.

@@ -500,6 +500,11 @@ test_store_keeps_meta_values (void **state)
     assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
     assert_int_equal (ld_store_meta_get (fx->store, "outbox.acked", &value), LD_OK);
     assert_int_equal (value, 42);
+    assert_int_equal (ld_store_meta_set_text (fx->store, "dead", "revoked: 金江苑"), LD_OK);
+    char *text = ld_store_meta_get_text (fx->store, "dead");
+    assert_string_equal (text, "revoked: 金江苑");
+    free (text);
+    assert_null (ld_store_meta_get_text (fx->store, "outbox.acked"));
 }
 
 //  A store written by schema version 1 opens, migrates to 2, keeps its data.
