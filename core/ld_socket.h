@@ -1,0 +1,37 @@
+/*  ld_socket.h -- the one place where ZeroMQ sockets are made.
+
+    Every socket in Liandong is built here from a description, so that no
+    socket goes out without its limits: a maximum message size (peers that
+    send more are disconnected by libzmq), high-water marks, heartbeats (a
+    dead peer is noticed), a bounded linger. Nothing else calls
+    zmq_setsockopt for setup.
+*/
+#ifndef LD_SOCKET_H_INCLUDED
+#define LD_SOCKET_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LD_SOCKET_HEARTBEAT_IVL_MS     1000
+#define LD_SOCKET_HEARTBEAT_TIMEOUT_MS 5000
+#define LD_SOCKET_LINGER_MS            0
+#define LD_SOCKET_RECONNECT_MS         100
+#define LD_SOCKET_RECONNECT_MAX_MS     2000
+
+typedef struct {
+    int type;              //  ZMQ_ROUTER, ZMQ_DEALER, ZMQ_PUB, ZMQ_SUB, ...
+    const char *endpoints; //  czmq syntax: "@tcp://..." binds, ">tcp://..." connects;
+                           //  NULL: neither (the caller binds or connects later)
+    int64_t max_message;   //  bytes of one frame; 0 means no limit (inproc only)
+    int sndhwm, rcvhwm;    //  0: libzmq's default (1000)
+    bool immediate;        //  queue only to completed connections
+    bool router_mandatory; //  ROUTER: report unroutable peers instead of dropping
+} ld_socket_spec_t;
+
+//  A new socket as described, or NULL with a reason in err (an endpoint
+//  that cannot be bound or connected, ...).
+zsock_t *ld_socket_new (const ld_socket_spec_t *spec, char *err, size_t err_size);
+
+#endif
