@@ -22,21 +22,18 @@
 
 //  The JSON object for a message; a new reference the caller owns
 //  (json_decref), or NULL on allocation failure.
-json_t *
-    ld_pbjson_from_message (const ProtobufCMessage *message);
+json_t *ld_pbjson_from_message (const ProtobufCMessage *message);
 
 //  Builds a message of desc from a JSON object (the same mapping, field
 //  names in lowerCamelCase or as in the .proto). Unknown names, wrong JSON
 //  types and out-of-range numbers are errors (LD_ERR_BAD_FORMAT, err names
 //  the field). *message_p is owned by the caller: free it with
 //  ld_pbjson_message_free.
-ld_status_t
-    ld_pbjson_to_message (const ProtobufCMessageDescriptor *desc, const json_t *json,
-                          ProtobufCMessage **message_p, char *err, size_t err_size);
+ld_status_t ld_pbjson_to_message (const ProtobufCMessageDescriptor *desc, const json_t *json,
+                                  ProtobufCMessage **message_p, char *err, size_t err_size);
 
 //  Frees a message built by ld_pbjson_to_message; NULL-safe.
-void
-    ld_pbjson_message_free (ProtobufCMessage *message);
+void ld_pbjson_message_free (ProtobufCMessage *message);
 
 //  An event as JSON:
 //      {"id": "blake2b:...", "signature": "<base64>",
@@ -46,7 +43,6 @@ void
 //  The payload is the decoded message when the type is known, else its
 //  base64 bytes, as the canonical mapping prints a bytes field. A new
 //  reference, or NULL on allocation failure.
-json_t *
-    ld_event_to_json (const ld_event_t *event);
+json_t *ld_event_to_json (const ld_event_t *event);
 
 #endif
