@@ -33,6 +33,20 @@ s_to_text (const char *prefix, const uint8_t bin[32], char out[LD_KEY_TEXT_BYTES
                        sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+//  libsodium 1.0.18 (Debian 12) accepts any byte >= 0x80 as a base64 digit,
+//  so the alphabet is checked here: one key, one text.
+bool
+ld_base64url_valid (const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+              || c == '_'))
+            return false;
+    }
+    return true;
+}
+
 static ld_status_t
 s_from_text (const char *prefix, const char *text, uint8_t bin[32])
 {
@@ -45,10 +59,11 @@ s_from_text (const char *prefix, const char *text, uint8_t bin[32])
         return LD_ERR_BAD_FORMAT;
     text += plen;
     size_t len = strlen (text);
-    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n'
-                       || text[len - 1] == '\r'))
+    while (len > 0
+           && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n'
+               || text[len - 1] == '\r'))
         len--;
-    if (len != LD_B64_32_CHARS)
+    if (len != LD_B64_32_CHARS || !ld_base64url_valid (text, len))
         return LD_ERR_BAD_FORMAT;
     size_t bin_len = 0;
     const char *end = NULL;

@@ -75,8 +75,7 @@ ld_identity_public_key (ld_identity_t *self)
 }
 
 void
-ld_identity_sign (ld_identity_t *self, const uint8_t *data, size_t size,
-                  uint8_t sig[LD_SIG_BYTES])
+ld_identity_sign (ld_identity_t *self, const uint8_t *data, size_t size, uint8_t sig[LD_SIG_BYTES])
 {
     crypto_sign_detached (sig, NULL, data, size, self->secret);
 }
@@ -119,12 +118,12 @@ ld_identity_load (const char *path, ld_identity_t **identity_p, char *err, size_
     size_t seed_len = 0;
     const char *end = NULL;
     if (len != plen + LD_B64_32_CHARS || memcmp (text, LD_SECRET_PREFIX, plen) != 0
-        || sodium_base642bin (seed, LD_SEED_BYTES, text + plen, len - plen, NULL, &seed_len,
-                              &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+        || !ld_base64url_valid (text + plen, len - plen)
+        || sodium_base642bin (seed, LD_SEED_BYTES, text + plen, len - plen, NULL, &seed_len, &end,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING)
                != 0
         || seed_len != LD_SEED_BYTES) {
-        rc = ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' is not a Liandong secret key",
-                      path);
+        rc = ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' is not a Liandong secret key", path);
         goto done;
     }
     crypto_sign_seed_keypair (self->public_key, self->secret, seed);
@@ -150,11 +149,9 @@ s_write_file (const char *path, const char *data, size_t size, mode_t mode, char
         return ld_fail (err, err_size, LD_ERR_USAGE, "path too long: '%s'", path);
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
-        return ld_fail (err, err_size, LD_ERR_IO, "cannot create '%s': %s", tmp,
-                        strerror (errno));
+        return ld_fail (err, err_size, LD_ERR_IO, "cannot create '%s': %s", tmp, strerror (errno));
     //  O_CREAT's mode is filtered by umask and ignored for an existing file.
-    bool ok = fchmod (fd, mode) == 0 && write (fd, data, size) == (ssize_t) size
-              && fsync (fd) == 0;
+    bool ok = fchmod (fd, mode) == 0 && write (fd, data, size) == (ssize_t) size && fsync (fd) == 0;
     ok = (close (fd) == 0) && ok;
     if (!ok || rename (tmp, path) != 0) {
         int e = errno;
@@ -183,8 +180,7 @@ ld_identity_save (ld_identity_t *self, const char *dir, bool force, char *err, s
                             "(use --force to replace it)",
                             secret_path);
         if (access (public_path, F_OK) == 0)
-            return ld_fail (err, err_size, LD_ERR_EXISTS, "'%s' exists (use --force)",
-                            public_path);
+            return ld_fail (err, err_size, LD_ERR_EXISTS, "'%s' exists (use --force)", public_path);
     }
     size_t plen = strlen (LD_SECRET_PREFIX);
     size_t text_size = plen + LD_B64_32_CHARS + 2;
@@ -209,8 +205,7 @@ ld_identity_save (ld_identity_t *self, const char *dir, bool force, char *err, s
 }
 
 ld_status_t
-ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *err,
-                    size_t err_size)
+ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *err, size_t err_size)
 {
     if (strncmp (path_or_text, LD_KEY_PREFIX, strlen (LD_KEY_PREFIX)) == 0) {
         if (ld_key_from_text (path_or_text, key) != LD_OK)
@@ -226,7 +221,6 @@ ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *e
     bool ok = fgets (line, sizeof line, file) != NULL && ld_key_from_text (line, key) == LD_OK;
     fclose (file);
     if (!ok)
-        return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' holds no public key",
-                        path_or_text);
+        return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' holds no public key", path_or_text);
     return LD_OK;
 }

@@ -29,6 +29,7 @@ static const ld_codec_limit_t s_limits[] = {
     {"liandong.Body", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
     {"liandong.Body", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE, 0},
     {"liandong.Note", "text", LD_TEXT_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.Receipt", "ranges", 0, 0, LD_RECEIPT_RANGES_MAX},
 };
 
 typedef struct {
@@ -80,7 +81,7 @@ s_varint (const uint8_t **cursor, const uint8_t *end, uint64_t *value)
         uint8_t byte = *(*cursor)++;
         if (shift == 63 && byte > 1)
             return false;
-        result |= (uint64_t)(byte & 0x7F) << shift;
+        result |= (uint64_t) (byte & 0x7F) << shift;
         if (!(byte & 0x80)) {
             *value = result;
             return true;
@@ -92,8 +93,8 @@ s_varint (const uint8_t **cursor, const uint8_t *end, uint64_t *value)
 static bool
 s_is_packable (ProtobufCType type)
 {
-    return type != PROTOBUF_C_TYPE_STRING && type != PROTOBUF_C_TYPE_BYTES &&
-           type != PROTOBUF_C_TYPE_MESSAGE;
+    return type != PROTOBUF_C_TYPE_STRING && type != PROTOBUF_C_TYPE_BYTES
+           && type != PROTOBUF_C_TYPE_MESSAGE;
 }
 
 //  Number of elements in a packed run of scalars, or -1 if malformed.
@@ -104,11 +105,11 @@ s_packed_count (ProtobufCType type, const uint8_t *data, size_t size)
         case PROTOBUF_C_TYPE_FIXED64:
         case PROTOBUF_C_TYPE_SFIXED64:
         case PROTOBUF_C_TYPE_DOUBLE:
-            return size % 8 ? -1 : (long)(size / 8);
+            return size % 8 ? -1 : (long) (size / 8);
         case PROTOBUF_C_TYPE_FIXED32:
         case PROTOBUF_C_TYPE_SFIXED32:
         case PROTOBUF_C_TYPE_FLOAT:
-            return size % 4 ? -1 : (long)(size / 4);
+            return size % 4 ? -1 : (long) (size / 4);
         default: {
             long count = 0;
             for (size_t i = 0; i < size; i++)
@@ -132,7 +133,9 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
     assert (desc->n_fields <= LD_CODEC_FIELDS_MAX);
     uint32_t counts[LD_CODEC_FIELDS_MAX] = {0};
     const uint8_t *cursor = data;
-    const uint8_t *end = data + size;
+    //  protobuf-c unpacks an empty bytes field as NULL, and NULL + 0 is
+    //  undefined behaviour (UBSan aborts on it): an empty message has no end.
+    const uint8_t *end = size ? data + size : data;
     while (cursor < end) {
         uint64_t key;
         if (!s_varint (&cursor, end, &key))
@@ -142,10 +145,10 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
         unsigned wire_type = key & 7;
         if (number == 0 || number > 536870911)
             return ld_fail (err, err_size, LD_ERR_MALFORMED, "field number %llu in %s",
-                            (unsigned long long)number, desc->name);
+                            (unsigned long long) number, desc->name);
         const ProtobufCFieldDescriptor *field =
-            protobuf_c_message_descriptor_get_field (desc, (unsigned)number);
-        size_t index = field ? (size_t)(field - desc->fields) : 0;
+            protobuf_c_message_descriptor_get_field (desc, (unsigned) number);
+        size_t index = field ? (size_t) (field - desc->fields) : 0;
         uint64_t value;
         switch (wire_type) {
             case 0:
@@ -158,7 +161,7 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
             case 1:
             case 5: {
                 size_t width = wire_type == 1 ? 8 : 4;
-                if ((size_t)(end - cursor) < width)
+                if ((size_t) (end - cursor) < width)
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "truncated fixed in %s",
                                     desc->name);
                 cursor += width;
@@ -168,7 +171,7 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
             }
             case 2: {
                 uint64_t length;
-                if (!s_varint (&cursor, end, &length) || length > (uint64_t)(end - cursor))
+                if (!s_varint (&cursor, end, &length) || length > (uint64_t) (end - cursor))
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad length in %s",
                                     desc->name);
                 const uint8_t *value_data = cursor;
@@ -176,11 +179,11 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
                 if (!field)
                     break;
                 if (field->label == PROTOBUF_C_LABEL_REPEATED && s_is_packable (field->type)) {
-                    long n = s_packed_count (field->type, value_data, (size_t)length);
+                    long n = s_packed_count (field->type, value_data, (size_t) length);
                     if (n < 0)
                         return ld_fail (err, err_size, LD_ERR_MALFORMED, "bad packed %s.%s",
                                         desc->name, field->name);
-                    counts[index] += (uint32_t)n;
+                    counts[index] += (uint32_t) n;
                     break;
                 }
                 counts[index]++;
@@ -190,17 +193,19 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
                     s_limit_for (scan, desc, field, &max, &status, &max_count);
                     if (length > max)
                         return ld_fail (err, err_size, status, "%s.%s is %llu bytes (limit %zu)",
-                                        desc->name, field->name, (unsigned long long)length, max);
-                    if (field->type == PROTOBUF_C_TYPE_STRING &&
-                        !ld_utf8_valid (value_data, (size_t)length))
+                                        desc->name, field->name, (unsigned long long) length, max);
+                    if (field->type == PROTOBUF_C_TYPE_STRING
+                        && !ld_utf8_valid (value_data, (size_t) length))
                         return ld_fail (err, err_size, LD_ERR_BAD_UTF8, "in %s.%s", desc->name,
                                         field->name);
-                } else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+                }
+                else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
                     ld_status_t rc =
-                        s_check (scan, field->descriptor, value_data, (size_t)length, depth + 1);
+                        s_check (scan, field->descriptor, value_data, (size_t) length, depth + 1);
                     if (rc != LD_OK)
                         return rc;
-                } else
+                }
+                else
                     return ld_fail (err, err_size, LD_ERR_MALFORMED, "wrong wire type for %s.%s",
                                     desc->name, field->name);
                 break;
@@ -209,6 +214,12 @@ s_check (const s_scan_t *scan, const ProtobufCMessageDescriptor *desc, const uin
                 return ld_fail (err, err_size, LD_ERR_MALFORMED, "wire type %u in %s", wire_type,
                                 desc->name);
         }
+        //  A singular field given twice is legal protobuf (the last one
+        //  wins, and messages merge), but it lets two byte strings carry one
+        //  meaning and merged messages escape the repeated limits: refused.
+        if (field && field->label != PROTOBUF_C_LABEL_REPEATED && counts[index] > 1)
+            return ld_fail (err, err_size, LD_ERR_MALFORMED, "%s.%s given more than once",
+                            desc->name, field->name);
         if (field && field->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t max, max_count;
             ld_status_t status;

@@ -108,8 +108,7 @@ ld_event_decode (const uint8_t *data, size_t size, size_t envelope_max, ld_event
     if (envelope_max == 0)
         envelope_max = LD_ENVELOPE_MAX_DEFAULT;
     if (size > envelope_max)
-        return ld_fail (err, err_size, LD_ERR_TOO_BIG, "%zu bytes (limit %zu)", size,
-                        envelope_max);
+        return ld_fail (err, err_size, LD_ERR_TOO_BIG, "%zu bytes (limit %zu)", size, envelope_max);
     ld_event_t *self = calloc (1, sizeof *self);
     if (!self)
         return LD_ERR_NOMEM;
@@ -119,13 +118,19 @@ ld_event_decode (const uint8_t *data, size_t size, size_t envelope_max, ld_event
     if (rc != LD_OK)
         goto failed;
     self->env = (Liandong__Envelope *) message;
+    //  The envelope is not signed: anything beside body and signature would
+    //  let two byte strings carry the same event. Only the body may grow.
+    if (self->env->base.n_unknown_fields != 0) {
+        rc = ld_fail (err, err_size, LD_ERR_MALFORMED, "unknown field in the envelope");
+        goto failed;
+    }
     if (self->env->signature.len != LD_SIG_BYTES) {
         rc = ld_fail (err, err_size, LD_ERR_BAD_SIGNATURE, "signature is %zu bytes",
                       self->env->signature.len);
         goto failed;
     }
-    rc = ld_codec_unpack (&liandong__body__descriptor, self->env->body.data,
-                          self->env->body.len, &message, err, err_size);
+    rc = ld_codec_unpack (&liandong__body__descriptor, self->env->body.data, self->env->body.len,
+                          &message, err, err_size);
     if (rc != LD_OK)
         goto failed;
     self->body = (Liandong__Body *) message;
