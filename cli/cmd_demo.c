@@ -78,9 +78,9 @@ s_usage (FILE *out)
 static int
 s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
+    (void) st;
+    (void) flag;
+    (void) ftw;
     return remove (path);
 }
 
@@ -89,7 +89,7 @@ s_now_ms (void)
 {
     struct timeval tv;
     gettimeofday (&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static const char *
@@ -119,7 +119,7 @@ s_read_one (void *arg, const ld_stored_t *stored)
     if (rc == LD_OK)
         rc = ld_event_verify (event);
     if (rc != LD_OK) {
-        ld_cli_error ("store seq %llu does not verify: %s", (unsigned long long)store_seq,
+        ld_cli_error ("store seq %llu does not verify: %s", (unsigned long long) store_seq,
                       ld_status_text (rc));
         rb->failure = rc;
         ld_event_destroy (&event);
@@ -131,12 +131,12 @@ s_read_one (void *arg, const ld_stored_t *stored)
     ProtobufCMessage *message = NULL;
     const char *text = "";
     //  Note.text is field 1 of the note payload; read it generically.
-    if (ld_payload_unpack (ld_event_type (event), payload, payload_size, &message, NULL, 0) ==
-        LD_OK)
-        text = *(const char **)((const char *)message + message->descriptor->fields[0].offset);
+    if (ld_payload_unpack (ld_event_type (event), payload, payload_size, &message, NULL, 0)
+        == LD_OK)
+        text = *(const char **) ((const char *) message + message->descriptor->fields[0].offset);
     char store_seq_text[24], seq_text[24], id_text[LD_ID_TEXT_BYTES];
-    snprintf (store_seq_text, sizeof store_seq_text, "%llu", (unsigned long long)store_seq);
-    snprintf (seq_text, sizeof seq_text, "%llu", (unsigned long long)ld_event_seq (event));
+    snprintf (store_seq_text, sizeof store_seq_text, "%llu", (unsigned long long) store_seq);
+    snprintf (seq_text, sizeof seq_text, "%llu", (unsigned long long) ld_event_seq (event));
     ld_id_to_text (ld_event_id (event), id_text);
     id_text[8 + 12] = '\0'; //  "blake2b:" and 12 characters are plenty on screen
     const char *row[] = {store_seq_text, s_speaker_name (ld_event_author (event), ctx->identities),
@@ -271,7 +271,8 @@ ld_cmd_demo (int argc, char **argv)
             return EX_CANTCREAT;
         }
         keep = true;
-    } else {
+    }
+    else {
         const char *tmp = getenv ("TMPDIR");
         snprintf (dir, sizeof dir, "%s/liandong-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp (dir)) {

@@ -60,7 +60,8 @@ ld_cmd_keygen (int argc, char **argv)
         char text[LD_KEY_TEXT_BYTES];
         ld_key_to_text (ld_identity_public_key (identity), text);
         printf ("%s\n", text);
-    } else
+    }
+    else
         ld_cli_error ("%s", err);
     ld_identity_destroy (&identity);
     return ld_cli_exit_code (rc);

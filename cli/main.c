@@ -28,6 +28,7 @@ static int s_cmd_version (int argc, char **argv);
 
 static const s_command_t s_commands[] = {
     {"demo", ld_cmd_demo, "play the local district scenario end to end"},
+    {"broker", ld_cmd_broker, "run a broker: verify, store, acknowledge, fan out, catch up"},
     {"keygen", ld_cmd_keygen, "create an identity: DIR/identity.secret and DIR/identity.pub"},
     {"inspect", ld_cmd_inspect, "decode and verify an envelope, print it as JSON"},
     {"version", s_cmd_version, "print the version"},
@@ -83,8 +84,8 @@ s_usage (FILE *out)
 static int
 s_cmd_help (int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    (void) argc;
+    (void) argv;
     s_usage (stdout);
     return EX_OK;
 }
@@ -92,8 +93,8 @@ s_cmd_help (int argc, char **argv)
 static int
 s_cmd_version (int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    (void) argc;
+    (void) argv;
     printf ("liandong %s\n", LD_VERSION);
     return EX_OK;
 }

@@ -15,7 +15,7 @@ ld_socket_new (const ld_socket_spec_t *spec, char *err, size_t err_size)
     }
     zsock_set_linger (sock, LD_SOCKET_LINGER_MS);
     if (spec->max_message > 0)
-        zsock_set_maxmsgsize (sock, (int)spec->max_message);
+        zsock_set_maxmsgsize (sock, (int) spec->max_message);
     if (spec->sndhwm)
         zsock_set_sndhwm (sock, spec->sndhwm);
     if (spec->rcvhwm)

@@ -16,8 +16,8 @@ static const s_status_entry_t s_table[] = {
 #undef LD_STATUS_ROW
 };
 
-_Static_assert (sizeof (s_table) / sizeof (s_table[0]) == LD_STATUS_COUNT,
-                "every ld_status_t needs a row in the status table");
+_Static_assert(sizeof (s_table) / sizeof (s_table[0]) == LD_STATUS_COUNT,
+               "every ld_status_t needs a row in the status table");
 
 const char *
 ld_status_name (ld_status_t status)

@@ -18,7 +18,7 @@ extern "C" {
 #define LD_STATUS_LIST(X)                                                                          \
     X (LD_OK, "ok", "ok")                                                                          \
     /* codec: the bytes themselves */                                                              \
-    X (LD_ERR_TOO_BIG, "too-big", "envelope is larger than the size limit")                       \
+    X (LD_ERR_TOO_BIG, "too-big", "envelope is larger than the size limit")                        \
     X (LD_ERR_MALFORMED, "malformed", "bytes are not a well-formed protobuf message")              \
     X (LD_ERR_MISSING_FIELD, "missing-field", "a required field is missing")                       \
     X (LD_ERR_STRING_TOO_LONG, "string-too-long", "a string or bytes field exceeds its limit")     \
@@ -34,7 +34,7 @@ extern "C" {
     X (LD_ERR_BAD_PREV, "bad-prev",                                                                \
        "prev must be absent at seq 1 and a 32-byte event id after it")                             \
     X (LD_ERR_BAD_SIGNATURE, "bad-signature", "signature does not verify against the author key")  \
-    X (LD_ERR_BAD_PAYLOAD, "bad-payload", "payload does not decode as its event type")            \
+    X (LD_ERR_BAD_PAYLOAD, "bad-payload", "payload does not decode as its event type")             \
     /* store: the chain */                                                                         \
     X (LD_ERR_GAP, "gap", "event is ahead of the author's feed; resend from the needed seq")       \
     X (LD_ERR_CHAIN, "chain-broken", "prev does not match the id of the author's stored event")    \
@@ -62,23 +62,19 @@ typedef enum {
 
 //  Stable short name of a status (e.g. "bad-utf8"); "unknown" if out of
 //  range. Static storage, valid forever.
-const char *
-    ld_status_name (ld_status_t status);
+const char *ld_status_name (ld_status_t status);
 
 //  Human-readable message for a status. Static storage, valid forever.
-const char *
-    ld_status_text (ld_status_t status);
+const char *ld_status_text (ld_status_t status);
 
 //  Status from its stable name, or LD_STATUS_COUNT if the name is unknown.
-ld_status_t
-    ld_status_from_name (const char *name);
+ld_status_t ld_status_from_name (const char *name);
 
 //  Writes "text: detail" (or just the text) into a caller's error buffer;
 //  returns status so that callers can `return ld_fail (err, size, code, ...)`.
 //  err may be NULL.
-ld_status_t
-    ld_fail (char *err, size_t err_size, ld_status_t status, const char *detail_fmt, ...)
-        __attribute__ ((format (printf, 4, 5)));
+ld_status_t ld_fail (char *err, size_t err_size, ld_status_t status, const char *detail_fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 #ifdef __cplusplus
 }

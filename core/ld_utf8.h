@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 //  True if data[0..size) is valid UTF-8 without NUL bytes.
-bool
-    ld_utf8_valid (const uint8_t *data, size_t size);
+bool ld_utf8_valid (const uint8_t *data, size_t size);
 
 #endif

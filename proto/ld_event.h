@@ -27,31 +27,26 @@ typedef struct _ld_event_t ld_event_t;
 //  Decodes an envelope. envelope_max is the size limit (0 means
 //  LD_ENVELOPE_MAX_DEFAULT). On success *event_p is a new event the caller
 //  owns. Errors: any codec status of ld_status.h; err names the field.
-ld_status_t
-    ld_event_decode (const uint8_t *data, size_t size, size_t envelope_max,
-                     ld_event_t **event_p, char *err, size_t err_size);
+ld_status_t ld_event_decode (const uint8_t *data, size_t size, size_t envelope_max,
+                             ld_event_t **event_p, char *err, size_t err_size);
 
 //  LD_OK if the signature verifies over the body bytes, else
 //  LD_ERR_BAD_SIGNATURE.
-ld_status_t
-    ld_event_verify (const ld_event_t *self) __attribute__ ((warn_unused_result));
+ld_status_t ld_event_verify (const ld_event_t *self) __attribute__ ((warn_unused_result));
 
 //  Builds, signs and returns a new event through *event_p. prev must be
 //  NULL exactly when seq is 1. The result passes ld_event_decode's checks
 //  or is refused with the same status a receiver would give.
-ld_status_t
-    ld_event_sign (ld_identity_t *identity, uint64_t seq, const uint8_t prev[LD_ID_BYTES],
-                   int64_t time_ms, const char *topic, const char *type,
-                   const uint8_t *payload, size_t payload_size, ld_event_t **event_p,
-                   char *err, size_t err_size);
+ld_status_t ld_event_sign (ld_identity_t *identity, uint64_t seq, const uint8_t prev[LD_ID_BYTES],
+                           int64_t time_ms, const char *topic, const char *type,
+                           const uint8_t *payload, size_t payload_size, ld_event_t **event_p,
+                           char *err, size_t err_size);
 
 //  Destroys an event; NULL-safe; sets *self_p to NULL.
-void
-    ld_event_destroy (ld_event_t **self_p);
+void ld_event_destroy (ld_event_t **self_p);
 
 //  A new event with the same bytes (cheap enough: one decode).
-ld_event_t *
-    ld_event_dup (const ld_event_t *self);
+ld_event_t *ld_event_dup (const ld_event_t *self);
 
 //  Accessors. Arrays are LD_*_BYTES long; strings are NUL-terminated.
 const uint8_t *ld_event_id (const ld_event_t *self);

@@ -14,6 +14,7 @@
 #define LD_STRING_MAX           1024  //  bytes of an ordinary string or bytes field
 #define LD_TEXT_MAX             16384 //  bytes of a free-text field (Note.text, ...)
 #define LD_REPEATED_MAX         256   //  elements of one repeated field
+#define LD_RECEIPT_RANGES_MAX   1024  //  authors named by one receipt
 #define LD_DEPTH_MAX            8     //  nesting of messages within a payload
 
 #endif

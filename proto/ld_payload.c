@@ -18,6 +18,7 @@ typedef struct {
 
 static const s_type_t s_types[] = {
     {"note", &liandong__note__descriptor},
+    {"receipt", &liandong__receipt__descriptor},
 };
 
 #define S_TYPE_COUNT (sizeof s_types / sizeof s_types[0])
@@ -38,8 +39,8 @@ ld_payload_type_at (size_t index)
 }
 
 ld_status_t
-ld_payload_unpack (const char *type, const uint8_t *data, size_t size,
-                   ProtobufCMessage **message_p, char *err, size_t err_size)
+ld_payload_unpack (const char *type, const uint8_t *data, size_t size, ProtobufCMessage **message_p,
+                   char *err, size_t err_size)
 {
     *message_p = NULL;
     const ProtobufCMessageDescriptor *desc = ld_payload_descriptor (type);
@@ -68,4 +69,40 @@ ld_payload_note (const char *text, uint8_t **data_p, size_t *size_p)
     Liandong__Note note = LIANDONG__NOTE__INIT;
     note.text = (char *) text;
     return ld_payload_pack (&note.base, data_p, size_p);
+}
+
+ld_status_t
+ld_payload_receipt (int64_t stored_ms, uint64_t first_store_seq, uint64_t last_store_seq,
+                    const ld_receipt_range_t *ranges, size_t range_count,
+                    const uint8_t ids_digest[LD_ID_BYTES], uint8_t **data_p, size_t *size_p)
+{
+    if (range_count > LD_RECEIPT_RANGES_MAX)
+        return LD_ERR_TOO_MANY;
+    Liandong__ReceiptRange *items = calloc (range_count ? range_count : 1, sizeof *items);
+    Liandong__ReceiptRange **pointers = calloc (range_count ? range_count : 1, sizeof *pointers);
+    if (!items || !pointers) {
+        free (items);
+        free (pointers);
+        return LD_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < range_count; i++) {
+        liandong__receipt_range__init (&items[i]);
+        items[i].author.data = (uint8_t *) ranges[i].author;
+        items[i].author.len = LD_KEY_BYTES;
+        items[i].first_seq = ranges[i].first_seq;
+        items[i].last_seq = ranges[i].last_seq;
+        pointers[i] = &items[i];
+    }
+    Liandong__Receipt receipt = LIANDONG__RECEIPT__INIT;
+    receipt.stored_ms = stored_ms;
+    receipt.first_store_seq = first_store_seq;
+    receipt.last_store_seq = last_store_seq;
+    receipt.n_ranges = range_count;
+    receipt.ranges = pointers;
+    receipt.ids_digest.data = (uint8_t *) ids_digest;
+    receipt.ids_digest.len = LD_ID_BYTES;
+    ld_status_t rc = ld_payload_pack (&receipt.base, data_p, size_p);
+    free (items);
+    free (pointers);
+    return rc;
 }

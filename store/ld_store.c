@@ -316,7 +316,7 @@ s_load_authors (ld_store_t *self, char *err, size_t err_size)
         author->frozen = sqlite3_column_int (stmt, 2) != 0;
         sqlite3_bind_int64 (head, 1, author->aid);
         if (sqlite3_step (head) == SQLITE_ROW && sqlite3_column_bytes (head, 1) == LD_ID_BYTES) {
-            author->head_seq = (uint64_t)sqlite3_column_int64 (head, 0);
+            author->head_seq = (uint64_t) sqlite3_column_int64 (head, 0);
             memcpy (author->head_id, sqlite3_column_blob (head, 1), LD_ID_BYTES);
         }
         sqlite3_reset (head);
@@ -332,7 +332,7 @@ s_load_authors (ld_store_t *self, char *err, size_t err_size)
     if (rc != SQLITE_OK)
         return s_db_fail (self, rc, "reading the store sequence", err, err_size);
     if (sqlite3_step (stmt) == SQLITE_ROW)
-        self->last_seq = (uint64_t)sqlite3_column_int64 (stmt, 0);
+        self->last_seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
     return LD_OK;
 }
@@ -485,7 +485,7 @@ s_stored_id (ld_store_t *self, int64_t aid, uint64_t seq, uint8_t id[LD_ID_BYTES
 {
     sqlite3_stmt *stmt = self->stmt[S_SELECT_ID];
     sqlite3_bind_int64 (stmt, 1, aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)seq);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) seq);
     int rc = sqlite3_step (stmt);
     if (rc == SQLITE_ROW) {
         if (sqlite3_column_bytes (stmt, 0) == LD_ID_BYTES)
@@ -505,7 +505,7 @@ s_freeze (ld_store_t *self, s_author_t *author, const ld_event_t *event)
     uint64_t seq = ld_event_seq (event);
     sqlite3_stmt *stmt = self->stmt[S_SAVE_EVIDENCE];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)seq);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) seq);
     int rc = s_step_done (stmt);
     if (rc != SQLITE_OK)
         return rc;
@@ -513,14 +513,14 @@ s_freeze (ld_store_t *self, s_author_t *author, const ld_event_t *event)
     const uint8_t *envelope = ld_event_envelope (event, &size);
     stmt = self->stmt[S_ADD_EVIDENCE];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)seq);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) seq);
     sqlite3_bind_blob (stmt, 3, ld_event_id (event), LD_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob (stmt, 4, envelope, (int)size, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 4, envelope, (int) size, SQLITE_STATIC);
     if ((rc = s_step_done (stmt)) != SQLITE_OK)
         return rc;
     stmt = self->stmt[S_DROP_EVENTS];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)seq);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) seq);
     if ((rc = s_step_done (stmt)) != SQLITE_OK)
         return rc;
     stmt = self->stmt[S_FREEZE_AUTHOR];
@@ -584,18 +584,18 @@ s_append_one (ld_store_t *self, const ld_event_t *event, int64_t stored_ms,
     const uint8_t *envelope = ld_event_envelope (event, &size);
     sqlite3_stmt *stmt = self->stmt[S_INSERT_EVENT];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)seq);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) seq);
     sqlite3_bind_blob (stmt, 3, ld_event_id (event), LD_ID_BYTES, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 4, ld_event_topic (event), -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 5, ld_event_type (event), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 6, stored_ms);
-    sqlite3_bind_blob (stmt, 7, envelope, (int)size, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 7, envelope, (int) size, SQLITE_STATIC);
     if ((rc = s_step_done (stmt)) != SQLITE_OK)
         return rc;
     author->head_seq = seq;
     memcpy (author->head_id, ld_event_id (event), LD_ID_BYTES);
     result->status = LD_OK;
-    result->store_seq = (uint64_t)sqlite3_last_insert_rowid (self->db);
+    result->store_seq = (uint64_t) sqlite3_last_insert_rowid (self->db);
     return SQLITE_OK;
 }
 
@@ -659,9 +659,9 @@ ld_store_mark_receipt (ld_store_t *self, uint64_t receipt_seq, char *err, size_t
     if (!self->txn_first_new || receipt_seq <= self->txn_first_new)
         return LD_OK; //  nothing stored before the receipt: nothing to name
     sqlite3_stmt *stmt = self->stmt[S_ADD_RECEIPT];
-    sqlite3_bind_int64 (stmt, 1, (int64_t)self->txn_first_new);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)receipt_seq - 1);
-    sqlite3_bind_int64 (stmt, 3, (int64_t)receipt_seq);
+    sqlite3_bind_int64 (stmt, 1, (int64_t) self->txn_first_new);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) receipt_seq - 1);
+    sqlite3_bind_int64 (stmt, 3, (int64_t) receipt_seq);
     int rc = s_step_done (stmt);
     if (rc != SQLITE_OK)
         return s_abort (self, rc, "recording a receipt", err, err_size);
@@ -721,7 +721,7 @@ ld_store_meta_get_text (ld_store_t *self, const char *name)
     sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
     char *value = NULL;
     if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
-        value = strdup ((const char *)sqlite3_column_text (stmt, 0));
+        value = strdup ((const char *) sqlite3_column_text (stmt, 0));
     sqlite3_reset (stmt);
     return value;
 }
@@ -751,11 +751,11 @@ s_read_rows (sqlite3_stmt *stmt, ld_store_read_fn *fn, void *arg)
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         ld_stored_t stored = {
-            .store_seq = (uint64_t)sqlite3_column_int64 (stmt, 0),
+            .store_seq = (uint64_t) sqlite3_column_int64 (stmt, 0),
             .envelope = sqlite3_column_blob (stmt, 1),
-            .size = (size_t)sqlite3_column_bytes (stmt, 1),
+            .size = (size_t) sqlite3_column_bytes (stmt, 1),
             .stored_ms = sqlite3_column_int64 (stmt, 2),
-            .receipt_seq = (uint64_t)sqlite3_column_int64 (stmt, 3),
+            .receipt_seq = (uint64_t) sqlite3_column_int64 (stmt, 3),
         };
         if (fn (arg, &stored) != 0) {
             rc = SQLITE_DONE;
@@ -769,7 +769,7 @@ s_read_rows (sqlite3_stmt *stmt, ld_store_read_fn *fn, void *arg)
 static int64_t
 s_sql_limit (size_t limit)
 {
-    return limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
+    return limit == 0 || limit > INT64_MAX ? -1 : (int64_t) limit;
 }
 
 ld_status_t
@@ -781,7 +781,7 @@ ld_store_read_feed (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES], ui
         return LD_OK;
     sqlite3_stmt *stmt = self->stmt[S_READ_FEED];
     sqlite3_bind_int64 (stmt, 1, author->aid);
-    sqlite3_bind_int64 (stmt, 2, (int64_t)from);
+    sqlite3_bind_int64 (stmt, 2, (int64_t) from);
     sqlite3_bind_int64 (stmt, 3, s_sql_limit (limit));
     return s_read_rows (stmt, fn, arg);
 }
@@ -793,8 +793,8 @@ ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_
     if (!prefix)
         prefix = "";
     sqlite3_stmt *stmt = self->stmt[S_READ_AFTER];
-    sqlite3_bind_int64 (stmt, 1, after > INT64_MAX ? INT64_MAX : (int64_t)after);
-    sqlite3_bind_int (stmt, 2, (int)strlen (prefix));
+    sqlite3_bind_int64 (stmt, 1, after > INT64_MAX ? INT64_MAX : (int64_t) after);
+    sqlite3_bind_int (stmt, 2, (int) strlen (prefix));
     sqlite3_bind_text (stmt, 3, prefix, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 4, s_sql_limit (limit));
     return s_read_rows (stmt, fn, arg);
@@ -828,7 +828,7 @@ ld_store_head (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES], ld_head
 static int
 s_head_compare (const void *a, const void *b)
 {
-    return memcmp (((const ld_head_t *)a)->author, ((const ld_head_t *)b)->author, LD_KEY_BYTES);
+    return memcmp (((const ld_head_t *) a)->author, ((const ld_head_t *) b)->author, LD_KEY_BYTES);
 }
 
 ld_status_t

@@ -35,7 +35,7 @@ s_decode (const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t si
     //  protobuf-c keeps the oneof's case where the quantifier offset of any
     //  of its fields points; 0 means none of them was set.
     const ProtobufCFieldDescriptor *first = &desc->fields[0];
-    uint32_t kind = *(const uint32_t *)((const char *)*message_p + first->quantifier_offset);
+    uint32_t kind = *(const uint32_t *) ((const char *) *message_p + first->quantifier_offset);
     if (kind == 0) {
         protobuf_c_message_free_unpacked (*message_p, NULL);
         *message_p = NULL;
@@ -82,13 +82,13 @@ ld_request_decode (const uint8_t *data, size_t size, ld_request_t **request_p, c
                    size_t err_size)
 {
     return s_decode (&liandong__sync__request__descriptor, data, size,
-                     (ProtobufCMessage **)request_p, err, err_size);
+                     (ProtobufCMessage **) request_p, err, err_size);
 }
 
 ld_status_t
 ld_reply_decode (const uint8_t *data, size_t size, ld_reply_t **reply_p, char *err, size_t err_size)
 {
-    return s_decode (&liandong__sync__reply__descriptor, data, size, (ProtobufCMessage **)reply_p,
+    return s_decode (&liandong__sync__reply__descriptor, data, size, (ProtobufCMessage **) reply_p,
                      err, err_size);
 }
 
@@ -97,7 +97,7 @@ ld_control_request_decode (const uint8_t *data, size_t size, ld_control_request_
                            char *err, size_t err_size)
 {
     return s_decode (&liandong__sync__control_request__descriptor, data, size,
-                     (ProtobufCMessage **)request_p, err, err_size);
+                     (ProtobufCMessage **) request_p, err, err_size);
 }
 
 ld_status_t
@@ -105,31 +105,31 @@ ld_control_reply_decode (const uint8_t *data, size_t size, ld_control_reply_t **
                          size_t err_size)
 {
     return s_decode (&liandong__sync__control_reply__descriptor, data, size,
-                     (ProtobufCMessage **)reply_p, err, err_size);
+                     (ProtobufCMessage **) reply_p, err, err_size);
 }
 
 void
 ld_request_free (ld_request_t **request_p)
 {
-    s_free ((ProtobufCMessage **)request_p);
+    s_free ((ProtobufCMessage **) request_p);
 }
 
 void
 ld_reply_free (ld_reply_t **reply_p)
 {
-    s_free ((ProtobufCMessage **)reply_p);
+    s_free ((ProtobufCMessage **) reply_p);
 }
 
 void
 ld_control_request_free (ld_control_request_t **request_p)
 {
-    s_free ((ProtobufCMessage **)request_p);
+    s_free ((ProtobufCMessage **) request_p);
 }
 
 void
 ld_control_reply_free (ld_control_reply_t **reply_p)
 {
-    s_free ((ProtobufCMessage **)reply_p);
+    s_free ((ProtobufCMessage **) reply_p);
 }
 
 int
@@ -178,7 +178,7 @@ void
 ld_sync_put_u64 (uint8_t out[8], uint64_t value)
 {
     for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)(value & 0xFF);
+        out[i] = (uint8_t) (value & 0xFF);
         value >>= 8;
     }
 }

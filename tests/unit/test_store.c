@@ -74,7 +74,7 @@ s_next_event (fixture_t *fx, int author, const char *topic, const char *text)
     ld_event_t *event = NULL;
     char err[256];
     ld_status_t rc = ld_event_sign (fx->authors[author], seq, seq > 1 ? fx->prev[author] : NULL,
-                                    1764000000000 + (int64_t)seq, topic, "note", payload, size,
+                                    1764000000000 + (int64_t) seq, topic, "note", payload, size,
                                     &event, err, sizeof err);
     free (payload);
     assert_int_equal (rc, LD_OK);
@@ -125,7 +125,7 @@ test_store_appends_and_reads_a_feed (void **state)
         ld_append_result_t r = s_append (fx, event);
         assert_int_equal (r.status, LD_OK);
         assert_false (r.duplicate);
-        assert_int_equal (r.store_seq, (uint64_t)i + 1);
+        assert_int_equal (r.store_seq, (uint64_t) i + 1);
         ld_event_destroy (&event);
     }
     collected_t c = {0};
@@ -355,7 +355,7 @@ test_store_uses_wal_and_full_sync (void **state)
     sqlite3_stmt *stmt;
     assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_string_equal ((const char *)sqlite3_column_text (stmt, 0), "wal");
+    assert_string_equal ((const char *) sqlite3_column_text (stmt, 0), "wal");
     sqlite3_finalize (stmt);
     assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
@@ -396,7 +396,7 @@ test_store_head_vector_after_interleaved_appends (void **state)
         if (n > TOTAL - i)
             n = TOTAL - i;
         assert_int_equal (
-            ld_store_append (fx->store, events + i, (size_t)n, 1, results + i, NULL, 0), LD_OK);
+            ld_store_append (fx->store, events + i, (size_t) n, 1, results + i, NULL, 0), LD_OK);
         for (int k = i; k < i + n; k++) {
             assert_int_equal (results[k].status, LD_OK);
             assert_false (results[k].duplicate);
@@ -412,8 +412,8 @@ test_store_head_vector_after_interleaved_appends (void **state)
             assert_true (memcmp (heads[h - 1].author, heads[h].author, LD_KEY_BYTES) < 0);
         int a = -1;
         for (int k = 0; k < AUTHORS; k++)
-            if (memcmp (heads[h].author, ld_identity_public_key (fx->authors[k]), LD_KEY_BYTES) ==
-                0)
+            if (memcmp (heads[h].author, ld_identity_public_key (fx->authors[k]), LD_KEY_BYTES)
+                == 0)
                 a = k;
         assert_true (a >= 0);
         assert_int_equal (heads[h].seq, PER_AUTHOR);

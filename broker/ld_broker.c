@@ -1,0 +1,1110 @@
+/*  ld_broker.c -- the broker actor. See ld_broker.h.
+
+    Sockets
+        ROUTER  --listen   requests from nodes, tails and peers (ld_sync.proto)
+        PUB     live       every stored event once: [topic][store seq][envelope]
+        pipes              one verifier actor per core (ld_verifier.h)
+
+    Order of operations for a Publish (the invariant: nothing is acknowledged
+    before it is durable, and nothing is published before it is stored):
+      1. the ROUTER frame is decoded with the bounded codec; the batch gets a
+         ticket and goes to a verifier (round robin);
+      2. verified jobs come back in any order; they are taken in ticket order
+         so that one client's batches are stored in the order it sent them;
+      3. jobs that are ready are grouped (up to LD_RECEIPT_RANGES_MAX events)
+         and appended in one transaction together with the broker's receipt
+         for them; the transaction commits (fsync);
+      4. only then each job gets its Ack (the head of every author of the
+         batch, and why each refused event was refused), and every event
+         stored is published on the live socket with its store seq.
+    While one group commits, the verifiers go on with the next jobs, so
+    commits grow with the load (group commit without a timer).
+
+    Storage faults (DESIGN.md section 8): a full disk refuses the group with
+    "disk-full" (retry) and the broker goes on serving reads; the next group
+    tries again, so ingest resumes by itself. Any other storage error stops
+    the actor at once without acknowledging anything of the group: it sends
+    "FATAL" on its pipe and the daemon exits with LD_BROKER_EXIT_IO.
+
+    Catch-up streams are served between ingest rounds: one bounded chunk per
+    stream per round, and only while the client has credit, so a slow reader
+    costs the broker one cursor and never a queue.
+*/
+#include "ld_broker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ld_payload.h"
+#include "ld_socket.h"
+#include "ld_store.h"
+#include "ld_sync.h"
+#include "ld_verifier.h"
+
+#define S_JOBS_IN_FLIGHT_MAX 32     //  batches between decode and Ack
+#define S_ROUTER_DRAIN_MAX   256    //  requests read per round
+#define S_STREAMS_MAX        4096   //  open catch-up streams
+#define S_CHUNK_SCAN_MAX     20000  //  store seqs scanned for one chunk
+#define S_CREDIT_MAX         64     //  chunks a client may have outstanding
+#define S_STREAM_IDLE_MS     120000 //  a stream without credit this long is closed
+#define S_LIVE_HWM           100000 //  live messages queued per subscriber
+#define S_HOUSEKEEPING_MS    1000
+#define S_LIVE_FILE          "live.endpoint"
+
+//  One Publish between its arrival and its Ack.
+typedef struct {
+    uint64_t ticket;
+    zframe_t *routing_id;
+    ld_request_t *request; //  owns the envelope bytes
+    ld_verify_job_t verify;
+    ld_append_result_t *results;
+    bool verified;
+} s_job_t;
+
+//  One client's catch-up stream.
+typedef struct {
+    zframe_t *routing_id;
+    uint64_t cursor; //  everything <= cursor matching prefix has been sent
+    char *prefix;
+    uint32_t credit;
+    int64_t last_active;
+} s_stream_t;
+
+typedef struct {
+    zsock_t *pipe;
+    ld_broker_config_t config;
+    ld_store_t *store;
+    zsock_t *router;
+    zsock_t *pub;
+    zactor_t *workers[LD_BROKER_WORKERS_MAX];
+    size_t worker_count;
+    size_t next_worker;
+    zlistx_t *jobs; //  s_job_t, in ticket order
+    uint64_t next_ticket;
+    zhashx_t *streams; //  hex routing id -> s_stream_t
+    char receipt_topic[64];
+    bool terminated;
+    bool fatal;
+    bool disk_full;
+    //  counters, for logs and status
+    uint64_t received, stored, duplicates, refused, malformed;
+} s_self_t;
+
+struct _ld_broker_t {
+    zactor_t *actor;
+    char *ready;
+    char *error;
+};
+
+static int64_t
+s_now_ms (void)
+{
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+//  --------------------------------------------------------------------------
+//  Jobs and streams
+
+static void
+s_job_destroy (s_job_t **job_p)
+{
+    if (!job_p || !*job_p)
+        return;
+    s_job_t *job = *job_p;
+    for (size_t i = 0; job->verify.events && i < job->verify.count; i++)
+        ld_event_destroy (&job->verify.events[i]);
+    free (job->verify.events);
+    free (job->verify.status);
+    free (job->verify.reasons);
+    free ((void *) job->verify.envelopes);
+    free ((void *) job->verify.sizes);
+    free (job->results);
+    ld_request_free (&job->request);
+    zframe_destroy (&job->routing_id);
+    free (job);
+    *job_p = NULL;
+}
+
+//  A job for a decoded Publish; takes the request and the routing id.
+static s_job_t *
+s_job_new (s_self_t *self, zframe_t **routing_id_p, ld_request_t **request_p)
+{
+    s_job_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->routing_id = *routing_id_p;
+    *routing_id_p = NULL;
+    job->request = *request_p;
+    *request_p = NULL;
+    job->ticket = self->next_ticket++;
+    Liandong__Sync__Publish *publish = job->request->publish;
+    size_t count = publish->n_events;
+    size_t slots = count ? count : 1;
+    job->verify.count = count;
+    job->verify.envelope_max = self->config.envelope_max;
+    const uint8_t **envelopes = calloc (slots, sizeof *envelopes);
+    size_t *sizes = calloc (slots, sizeof *sizes);
+    job->verify.events = calloc (slots, sizeof *job->verify.events);
+    job->verify.status = calloc (slots, sizeof *job->verify.status);
+    job->verify.reasons = calloc (slots, sizeof *job->verify.reasons);
+    job->results = calloc (slots, sizeof *job->results);
+    job->verify.envelopes = envelopes;
+    job->verify.sizes = sizes;
+    if (!envelopes || !sizes || !job->verify.events || !job->verify.status || !job->verify.reasons
+        || !job->results) {
+        s_job_destroy (&job);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        envelopes[i] = publish->events[i].data;
+        sizes[i] = publish->events[i].len;
+    }
+    return job;
+}
+
+static void
+s_stream_destroy (void **item)
+{
+    s_stream_t *stream = *item;
+    if (stream) {
+        zframe_destroy (&stream->routing_id);
+        free (stream->prefix);
+        free (stream);
+    }
+    *item = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Replies
+
+static void
+s_send_error (s_self_t *self, zframe_t *routing_id, ld_status_t status, const char *reason)
+{
+    Liandong__Sync__Error error = LIANDONG__SYNC__ERROR__INIT;
+    error.status = (char *) ld_status_name (status);
+    error.reason = (char *) reason;
+    ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__REPLY__KIND_ERROR;
+    reply.error = &error;
+    ld_reply_send (self->router, routing_id, &reply);
+}
+
+static void
+s_handle_hello (s_self_t *self, zframe_t *routing_id)
+{
+    Liandong__Sync__Endpoint live = LIANDONG__SYNC__ENDPOINT__INIT;
+    live.name = "live";
+    live.address = (char *) zsock_endpoint (self->pub);
+    Liandong__Sync__Endpoint *endpoints[] = {&live};
+    Liandong__Sync__Welcome welcome = LIANDONG__SYNC__WELCOME__INIT;
+    welcome.version = LD_SYNC_VERSION;
+    welcome.broker_key.data = (uint8_t *) ld_identity_public_key (self->config.identity);
+    welcome.broker_key.len = LD_KEY_BYTES;
+    welcome.n_endpoints = 1;
+    welcome.endpoints = endpoints;
+    welcome.last_seq = ld_store_last_seq (self->store);
+    ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__REPLY__KIND_WELCOME;
+    reply.welcome = &welcome;
+    ld_reply_send (self->router, routing_id, &reply);
+}
+
+static void
+s_head_to_wire (const ld_head_t *head, Liandong__Sync__Head *wire)
+{
+    liandong__sync__head__init (wire);
+    wire->author.data = (uint8_t *) head->author;
+    wire->author.len = LD_KEY_BYTES;
+    wire->seq = head->seq;
+    wire->has_head_id = head->seq > 0;
+    wire->head_id.data = (uint8_t *) head->id;
+    wire->head_id.len = LD_ID_BYTES;
+    wire->has_frozen = head->frozen;
+    wire->frozen = head->frozen;
+}
+
+static void
+s_handle_heads (s_self_t *self, zframe_t *routing_id)
+{
+    ld_head_t *heads = NULL;
+    size_t count = 0;
+    if (ld_store_heads (self->store, &heads, &count) != LD_OK) {
+        s_send_error (self, routing_id, LD_ERR_NOMEM, "cannot read the head vector");
+        return;
+    }
+    Liandong__Sync__Head *wire = calloc (count ? count : 1, sizeof *wire);
+    Liandong__Sync__Head **pointers = calloc (count ? count : 1, sizeof *pointers);
+    if (wire && pointers) {
+        for (size_t i = 0; i < count; i++) {
+            s_head_to_wire (&heads[i], &wire[i]);
+            pointers[i] = &wire[i];
+        }
+        Liandong__Sync__HeadsReply heads_reply = LIANDONG__SYNC__HEADS_REPLY__INIT;
+        heads_reply.n_heads = count;
+        heads_reply.heads = pointers;
+        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_HEADS;
+        reply.heads = &heads_reply;
+        ld_reply_send (self->router, routing_id, &reply);
+    }
+    free (pointers);
+    free (wire);
+    free (heads);
+}
+
+typedef struct {
+    ProtobufCBinaryData *events;
+    size_t count;
+    size_t bytes;
+} s_feed_chunk_t;
+
+static int
+s_collect_feed (void *arg, const ld_stored_t *stored)
+{
+    s_feed_chunk_t *chunk = arg;
+    if (chunk->count > 0 && chunk->bytes + stored->size > LD_SYNC_CHUNK_BYTES)
+        return 1;
+    uint8_t *copy = malloc (stored->size ? stored->size : 1);
+    if (!copy)
+        return 1;
+    memcpy (copy, stored->envelope, stored->size);
+    chunk->events[chunk->count].data = copy;
+    chunk->events[chunk->count].len = stored->size;
+    chunk->count++;
+    chunk->bytes += stored->size;
+    return 0;
+}
+
+static void
+s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest *request)
+{
+    if (request->author.len != LD_KEY_BYTES) {
+        s_send_error (self, routing_id, LD_ERR_BAD_KEY, "feed request for a malformed key");
+        return;
+    }
+    s_feed_chunk_t chunk = {calloc (LD_SYNC_BATCH_MAX, sizeof (ProtobufCBinaryData)), 0, 0};
+    if (!chunk.events) {
+        s_send_error (self, routing_id, LD_ERR_NOMEM, "out of memory");
+        return;
+    }
+    uint64_t from = request->from ? request->from : 1;
+    ld_status_t rc = ld_store_read_feed (self->store, request->author.data, from, LD_SYNC_BATCH_MAX,
+                                         s_collect_feed, &chunk);
+    ld_head_t head = {0};
+    bool known = ld_store_head (self->store, request->author.data, &head) == LD_OK;
+    if (rc != LD_OK)
+        s_send_error (self, routing_id, rc, "cannot read the feed");
+    else {
+        Liandong__Sync__FeedReply feed = LIANDONG__SYNC__FEED_REPLY__INIT;
+        feed.author = request->author;
+        feed.n_events = chunk.count;
+        feed.events = chunk.events;
+        feed.done = !known || from + chunk.count > head.seq;
+        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_FEED;
+        reply.feed = &feed;
+        ld_reply_send (self->router, routing_id, &reply);
+    }
+    for (size_t i = 0; i < chunk.count; i++)
+        free (chunk.events[i].data);
+    free (chunk.events);
+}
+
+//  --------------------------------------------------------------------------
+//  Catch-up
+
+static s_stream_t *
+s_stream_for (s_self_t *self, zframe_t *routing_id)
+{
+    char *key = zframe_strhex (routing_id);
+    s_stream_t *stream = key ? zhashx_lookup (self->streams, key) : NULL;
+    free (key);
+    return stream;
+}
+
+static void
+s_handle_catchup (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Catchup *catchup)
+{
+    const char *prefix = catchup->prefix ? catchup->prefix : "";
+    if (*prefix && ld_topic_check (prefix, strlen (prefix)) == LD_ERR_TOPIC_TOO_LONG) {
+        s_send_error (self, routing_id, LD_ERR_TOPIC_TOO_LONG, "catch-up prefix too long");
+        return;
+    }
+    char *key = zframe_strhex (routing_id);
+    if (!key)
+        return;
+    s_stream_t *stream = zhashx_lookup (self->streams, key);
+    if (!stream) {
+        if (zhashx_size (self->streams) >= S_STREAMS_MAX) {
+            s_send_error (self, routing_id, LD_ERR_TOO_MANY, "too many catch-up streams");
+            free (key);
+            return;
+        }
+        stream = calloc (1, sizeof *stream);
+        if (!stream) {
+            free (key);
+            return;
+        }
+        stream->routing_id = zframe_dup (routing_id);
+        zhashx_insert (self->streams, key, stream);
+    }
+    free (key);
+    free (stream->prefix);
+    stream->prefix = strdup (prefix);
+    stream->cursor = catchup->after;
+    stream->credit = catchup->credit > S_CREDIT_MAX ? S_CREDIT_MAX : catchup->credit;
+    stream->last_active = s_now_ms ();
+}
+
+static void
+s_handle_credit (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Credit *credit)
+{
+    s_stream_t *stream = s_stream_for (self, routing_id);
+    if (!stream)
+        return; //  the stream ended; late credit is harmless
+    uint64_t total = (uint64_t) stream->credit + credit->chunks;
+    stream->credit = total > S_CREDIT_MAX ? S_CREDIT_MAX : (uint32_t) total;
+    stream->last_active = s_now_ms ();
+}
+
+typedef struct {
+    Liandong__Sync__Stored *items;
+    Liandong__Sync__Stored **pointers;
+    size_t count;
+    size_t bytes;
+    uint64_t last_seq;
+    bool full;
+} s_chunk_t;
+
+static int
+s_collect_chunk (void *arg, const ld_stored_t *stored)
+{
+    s_chunk_t *chunk = arg;
+    if (chunk->count == LD_SYNC_BATCH_MAX
+        || (chunk->count > 0 && chunk->bytes + stored->size > LD_SYNC_CHUNK_BYTES)) {
+        chunk->full = true;
+        return 1;
+    }
+    uint8_t *copy = malloc (stored->size ? stored->size : 1);
+    if (!copy) {
+        chunk->full = true;
+        return 1;
+    }
+    memcpy (copy, stored->envelope, stored->size);
+    Liandong__Sync__Stored *item = &chunk->items[chunk->count];
+    liandong__sync__stored__init (item);
+    item->store_seq = stored->store_seq;
+    item->envelope.data = copy;
+    item->envelope.len = stored->size;
+    item->has_stored_ms = 1;
+    item->stored_ms = stored->stored_ms;
+    item->has_receipt_seq = stored->receipt_seq != 0;
+    item->receipt_seq = stored->receipt_seq;
+    chunk->pointers[chunk->count] = item;
+    chunk->count++;
+    chunk->bytes += stored->size;
+    chunk->last_seq = stored->store_seq;
+    return 0;
+}
+
+//  Sends one chunk of a stream. Returns true if the stream is finished.
+static bool
+s_serve_stream (s_self_t *self, s_stream_t *stream, s_chunk_t *chunk)
+{
+    uint64_t last = ld_store_last_seq (self->store);
+    uint64_t window_end = stream->cursor + S_CHUNK_SCAN_MAX;
+    if (window_end > last || window_end < stream->cursor)
+        window_end = last;
+    chunk->count = 0;
+    chunk->bytes = 0;
+    chunk->full = false;
+    ld_status_t rc = LD_OK;
+    if (stream->cursor < window_end)
+        rc = ld_store_read_after (self->store, stream->cursor, stream->prefix,
+                                  (size_t) (window_end - stream->cursor), s_collect_chunk, chunk);
+    //  Everything up to the window's end was scanned, unless the chunk
+    //  filled first; then up to its last event.
+    uint64_t cursor = chunk->full ? chunk->last_seq : window_end;
+    if (cursor < stream->cursor)
+        cursor = stream->cursor;
+    //  The window may have ended early because the scan was bounded by a
+    //  limit on rows returned, not on rows scanned: read_after's limit
+    //  counts matches. Bound the cursor by the last match when full.
+    bool caught_up = rc == LD_OK && !chunk->full && cursor >= last;
+    Liandong__Sync__Events events = LIANDONG__SYNC__EVENTS__INIT;
+    events.cursor = cursor;
+    events.caught_up = caught_up;
+    events.n_events = chunk->count;
+    events.events = chunk->pointers;
+    ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__REPLY__KIND_EVENTS;
+    reply.events = &events;
+    bool sent = rc == LD_OK && ld_reply_send (self->router, stream->routing_id, &reply) == 0;
+    for (size_t i = 0; i < chunk->count; i++)
+        free (chunk->items[i].envelope.data);
+    if (rc != LD_OK) {
+        s_send_error (self, stream->routing_id, rc, "cannot read the store");
+        return true;
+    }
+    if (!sent)
+        return false; //  queue full: try again next round, cursor unchanged
+    stream->cursor = cursor;
+    stream->credit--;
+    return caught_up;
+}
+
+//  Serves one chunk to every stream with credit; drops finished and idle
+//  streams. Returns true if some stream still has credit (poll again soon).
+static bool
+s_serve_streams (s_self_t *self)
+{
+    if (zhashx_size (self->streams) == 0)
+        return false;
+    s_chunk_t chunk = {0};
+    chunk.items = calloc (LD_SYNC_BATCH_MAX, sizeof *chunk.items);
+    chunk.pointers = calloc (LD_SYNC_BATCH_MAX, sizeof *chunk.pointers);
+    if (!chunk.items || !chunk.pointers) {
+        free (chunk.items);
+        free (chunk.pointers);
+        return false;
+    }
+    int64_t now = s_now_ms ();
+    zlistx_t *finished = zlistx_new ();
+    bool more = false;
+    for (s_stream_t *stream = zhashx_first (self->streams); stream;
+         stream = zhashx_next (self->streams)) {
+        if (stream->credit == 0) {
+            if (now - stream->last_active > S_STREAM_IDLE_MS)
+                zlistx_add_end (finished, (void *) zhashx_cursor (self->streams));
+            continue;
+        }
+        if (s_serve_stream (self, stream, &chunk))
+            zlistx_add_end (finished, (void *) zhashx_cursor (self->streams));
+        else if (stream->credit > 0)
+            more = true;
+    }
+    for (const char *key = zlistx_first (finished); key; key = zlistx_next (finished))
+        zhashx_delete (self->streams, key);
+    zlistx_destroy (&finished);
+    free (chunk.items);
+    free (chunk.pointers);
+    return more;
+}
+
+//  --------------------------------------------------------------------------
+//  Ingest
+
+static void
+s_handle_publish (s_self_t *self, zframe_t **routing_id_p, ld_request_t **request_p)
+{
+    s_job_t *job = s_job_new (self, routing_id_p, request_p);
+    if (!job)
+        return; //  out of memory: no Ack, the client resends
+    self->received += job->verify.count;
+    zlistx_add_end (self->jobs, job);
+    zactor_t *worker = self->workers[self->next_worker];
+    self->next_worker = (self->next_worker + 1) % self->worker_count;
+    zsock_send (worker, "sp", "JOB", &job->verify);
+}
+
+//  Reads one request from the ROUTER; false if none was waiting.
+static bool
+s_recv_request (s_self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return false;
+    zframe_t *routing_id = zmsg_pop (msg);
+    zframe_t *frame = zmsg_pop (msg);
+    char err[256] = "";
+    ld_request_t *request = NULL;
+    ld_status_t rc = LD_OK;
+    if (!routing_id)
+        goto done;
+    if (!frame || zmsg_size (msg) != 0)
+        rc = ld_fail (err, sizeof err, LD_ERR_MALFORMED, "expected one frame per request");
+    else
+        rc =
+            ld_request_decode (zframe_data (frame), zframe_size (frame), &request, err, sizeof err);
+    if (rc != LD_OK) {
+        self->malformed++;
+        zsys_warning ("broker: refused a request: %s", err);
+        s_send_error (self, routing_id, rc, err);
+        goto done;
+    }
+    switch (request->kind_case) {
+        case LIANDONG__SYNC__REQUEST__KIND_HELLO:
+            s_handle_hello (self, routing_id);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_PUBLISH:
+            s_handle_publish (self, &routing_id, &request);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_CATCHUP:
+            s_handle_catchup (self, routing_id, request->catchup);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_CREDIT:
+            s_handle_credit (self, routing_id, request->credit);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_FEED:
+            s_handle_feed (self, routing_id, request->feed);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_HEADS:
+            s_handle_heads (self, routing_id);
+            break;
+        default:
+            s_send_error (self, routing_id, LD_ERR_MALFORMED, "unknown request");
+            break;
+    }
+done:
+    ld_request_free (&request);
+    zframe_destroy (&frame);
+    zframe_destroy (&routing_id);
+    zmsg_destroy (&msg);
+    return true;
+}
+
+//  The Ack for a job whose group has been committed (or refused whole with
+//  group_status, e.g. disk-full).
+static void
+s_send_ack (s_self_t *self, s_job_t *job, ld_status_t group_status)
+{
+    size_t count = job->verify.count;
+    size_t slots = count ? count : 1;
+    Liandong__Sync__Refusal *refusals = calloc (slots, sizeof *refusals);
+    Liandong__Sync__Refusal **refusal_ptrs = calloc (slots, sizeof *refusal_ptrs);
+    Liandong__Sync__Head *heads = calloc (slots, sizeof *heads);
+    Liandong__Sync__Head **head_ptrs = calloc (slots, sizeof *head_ptrs);
+    ld_head_t *head_values = calloc (slots, sizeof *head_values);
+    char (*reasons)[LD_VERIFIER_REASON_MAX] = calloc (slots, sizeof *reasons);
+    if (!refusals || !refusal_ptrs || !heads || !head_ptrs || !head_values || !reasons)
+        goto done; //  out of memory: no Ack; the client resends
+    size_t n_refusals = 0, n_heads = 0;
+    for (size_t i = 0; i < count; i++) {
+        ld_status_t status = job->verify.status[i];
+        const char *reason = job->verify.reasons[i];
+        uint64_t needed = 0;
+        bool retry = false;
+        if (status == LD_OK) {
+            if (group_status != LD_OK) {
+                status = group_status;
+                retry = true;
+                reason = ld_status_text (status);
+            }
+            else {
+                status = job->results[i].status;
+                needed = job->results[i].needed_seq;
+                if (status != LD_OK) {
+                    snprintf (reasons[i], LD_VERIFIER_REASON_MAX, "%s", ld_status_text (status));
+                    reason = reasons[i];
+                }
+            }
+        }
+        if (status != LD_OK) {
+            Liandong__Sync__Refusal *refusal = &refusals[n_refusals];
+            liandong__sync__refusal__init (refusal);
+            refusal->index = (uint32_t) i;
+            refusal->status = (char *) ld_status_name (status);
+            refusal->reason = (char *) reason;
+            refusal->has_needed_seq = status == LD_ERR_GAP;
+            refusal->needed_seq = needed;
+            refusal->has_retry = retry;
+            refusal->retry = retry;
+            refusal_ptrs[n_refusals++] = refusal;
+        }
+        //  The head of every author we could read, once each.
+        ld_event_t *event = job->verify.events[i];
+        if (!event || group_status != LD_OK)
+            continue;
+        bool seen = false;
+        for (size_t h = 0; h < n_heads && !seen; h++)
+            seen = memcmp (head_values[h].author, ld_event_author (event), LD_KEY_BYTES) == 0;
+        if (!seen
+            && ld_store_head (self->store, ld_event_author (event), &head_values[n_heads])
+                   == LD_OK) {
+            s_head_to_wire (&head_values[n_heads], &heads[n_heads]);
+            head_ptrs[n_heads] = &heads[n_heads];
+            n_heads++;
+        }
+    }
+    self->refused += n_refusals;
+    Liandong__Sync__Ack ack = LIANDONG__SYNC__ACK__INIT;
+    ack.batch = job->request->publish->batch;
+    ack.n_heads = n_heads;
+    ack.heads = head_ptrs;
+    ack.n_refusals = n_refusals;
+    ack.refusals = refusal_ptrs;
+    ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__REPLY__KIND_ACK;
+    reply.ack = &ack;
+    ld_reply_send (self->router, job->routing_id, &reply);
+done:
+    free (reasons);
+    free (head_values);
+    free (head_ptrs);
+    free (heads);
+    free (refusal_ptrs);
+    free (refusals);
+}
+
+//  Publishes a stored event on the live socket: [topic][store seq][envelope].
+static void
+s_publish_live (s_self_t *self, const ld_event_t *event, uint64_t store_seq)
+{
+    zmsg_t *msg = zmsg_new ();
+    uint8_t seq[8];
+    ld_sync_put_u64 (seq, store_seq);
+    size_t size;
+    const uint8_t *envelope = ld_event_envelope (event, &size);
+    zmsg_addstr (msg, ld_event_topic (event));
+    zmsg_addmem (msg, seq, sizeof seq);
+    zmsg_addmem (msg, envelope, size);
+    //  PUB never blocks; at the high-water mark it drops, and subscribers
+    //  refill the gap from catch-up.
+    zmsg_send (&msg, self->pub);
+}
+
+//  Signs the receipt for what this transaction stored so far and adds it to
+//  the transaction. Returns the receipt event (the caller publishes and
+//  frees it) or NULL if nothing was stored or the receipt could not be made.
+static ld_event_t *
+s_add_receipt (s_self_t *self, s_job_t **group, size_t group_count, int64_t now,
+               uint64_t *receipt_seq)
+{
+    size_t stored = 0;
+    for (size_t g = 0; g < group_count; g++)
+        for (size_t i = 0; i < group[g]->verify.count; i++)
+            if (group[g]->verify.events[i] && group[g]->results[i].status == LD_OK
+                && !group[g]->results[i].duplicate)
+                stored++;
+    if (stored == 0)
+        return NULL;
+    ld_receipt_range_t *ranges = calloc (stored, sizeof *ranges);
+    uint8_t *ids = malloc (stored * LD_ID_BYTES);
+    ld_event_t *receipt = NULL;
+    uint8_t *payload = NULL;
+    if (!ranges || !ids)
+        goto done;
+    size_t n_ranges = 0, n_ids = 0;
+    uint64_t first = 0, last = 0;
+    for (size_t g = 0; g < group_count; g++)
+        for (size_t i = 0; i < group[g]->verify.count; i++) {
+            ld_event_t *event = group[g]->verify.events[i];
+            ld_append_result_t *result = &group[g]->results[i];
+            if (!event || result->status != LD_OK || result->duplicate)
+                continue;
+            if (!first)
+                first = result->store_seq;
+            last = result->store_seq;
+            memcpy (ids + n_ids++ * LD_ID_BYTES, ld_event_id (event), LD_ID_BYTES);
+            size_t r = 0;
+            while (r < n_ranges && memcmp (ranges[r].author, ld_event_author (event), LD_KEY_BYTES))
+                r++;
+            if (r == n_ranges) {
+                ranges[r].author = ld_event_author (event);
+                ranges[r].first_seq = ld_event_seq (event);
+                n_ranges++;
+            }
+            ranges[r].last_seq = ld_event_seq (event);
+        }
+    uint8_t digest[LD_ID_BYTES];
+    ld_hash_id (ids, n_ids * LD_ID_BYTES, digest);
+    size_t payload_size;
+    if (ld_payload_receipt (now, first, last, ranges, n_ranges, digest, &payload, &payload_size)
+        != LD_OK)
+        goto done;
+    ld_head_t own = {0};
+    const uint8_t *key = ld_identity_public_key (self->config.identity);
+    bool has_head = ld_store_head (self->store, key, &own) == LD_OK;
+    if (has_head && own.frozen)
+        goto done; //  our own key forked: we cannot sign receipts any more
+    char err[256];
+    if (ld_event_sign (self->config.identity, own.seq + 1, own.seq ? own.id : NULL, now,
+                       self->receipt_topic, "receipt", payload, payload_size, &receipt, err,
+                       sizeof err)
+        != LD_OK) {
+        zsys_error ("broker: cannot sign a receipt: %s", err);
+        goto done;
+    }
+    ld_append_result_t result;
+    if (ld_store_add (self->store, &receipt, 1, now, &result, err, sizeof err) != LD_OK) {
+        ld_event_destroy (&receipt); //  the transaction is gone; the caller sees it at commit
+        goto done;
+    }
+    if (result.status != LD_OK || result.duplicate
+        || ld_store_mark_receipt (self->store, result.store_seq, err, sizeof err) != LD_OK) {
+        zsys_error ("broker: receipt not stored: %s", ld_status_text (result.status));
+        ld_event_destroy (&receipt);
+        goto done;
+    }
+    *receipt_seq = result.store_seq;
+done:
+    free (payload);
+    free (ids);
+    free (ranges);
+    return receipt;
+}
+
+//  Appends a group of verified jobs and the receipt in one transaction,
+//  then acknowledges and publishes. Returns false on a fatal storage error.
+static bool
+s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
+{
+    int64_t now = s_now_ms ();
+    char err[512] = "";
+    ld_status_t rc = ld_store_begin (self->store, err, sizeof err);
+    for (size_t g = 0; g < group_count && rc == LD_OK; g++) {
+        s_job_t *job = group[g];
+        //  Only the verified events go to the store; the rest keep their
+        //  verifier status. Compact them into a temporary array.
+        size_t count = job->verify.count, n = 0;
+        ld_event_t **events = calloc (count ? count : 1, sizeof *events);
+        ld_append_result_t *results = calloc (count ? count : 1, sizeof *results);
+        if (!events || !results) {
+            free (events);
+            free (results);
+            ld_store_rollback (self->store);
+            rc = LD_ERR_NOMEM;
+            break;
+        }
+        for (size_t i = 0; i < count; i++)
+            if (job->verify.events[i])
+                events[n++] = job->verify.events[i];
+        rc = ld_store_add (self->store, events, n, now, results, err, sizeof err);
+        for (size_t i = 0, k = 0; rc == LD_OK && i < count; i++)
+            if (job->verify.events[i])
+                job->results[i] = results[k++];
+        free (events);
+        free (results);
+    }
+    ld_event_t *receipt = NULL;
+    uint64_t receipt_seq = 0;
+    if (rc == LD_OK)
+        receipt = s_add_receipt (self, group, group_count, now, &receipt_seq);
+    if (rc == LD_OK)
+        rc = ld_store_commit (self->store, err, sizeof err);
+    if (rc == LD_ERR_FULL) {
+        if (!self->disk_full)
+            zsys_error ("broker: disk full, refusing new events until space returns: %s", err);
+        self->disk_full = true;
+        for (size_t g = 0; g < group_count; g++)
+            s_send_ack (self, group[g], LD_ERR_FULL);
+        ld_event_destroy (&receipt);
+        return true;
+    }
+    if (rc != LD_OK) {
+        //  Never acknowledge, never retry: stop and recover from the WAL.
+        zsys_error ("broker: storage failure, stopping: %s", err);
+        zstr_sendf (self->pipe, "FATAL %s", err);
+        self->fatal = true;
+        ld_event_destroy (&receipt);
+        return false;
+    }
+    if (self->disk_full) {
+        zsys_info ("broker: storage accepts events again");
+        self->disk_full = false;
+    }
+    for (size_t g = 0; g < group_count; g++) {
+        s_job_t *job = group[g];
+        s_send_ack (self, job, LD_OK);
+        for (size_t i = 0; i < job->verify.count; i++) {
+            if (!job->verify.events[i] || job->results[i].status != LD_OK)
+                continue;
+            if (job->results[i].duplicate)
+                self->duplicates++;
+            else {
+                self->stored++;
+                s_publish_live (self, job->verify.events[i], job->results[i].store_seq);
+            }
+        }
+    }
+    if (receipt) {
+        s_publish_live (self, receipt, receipt_seq);
+        ld_event_destroy (&receipt);
+    }
+    return true;
+}
+
+//  Takes the verified jobs at the head of the list (ticket order) in
+//  groups and commits them. Returns false on a fatal storage error.
+static bool
+s_commit_ready (s_self_t *self)
+{
+    s_job_t *group[S_JOBS_IN_FLIGHT_MAX];
+    while (true) {
+        size_t group_count = 0, events = 0;
+        s_job_t *job = zlistx_first (self->jobs);
+        while (job && job->verified && group_count < S_JOBS_IN_FLIGHT_MAX
+               && (group_count == 0 || events + job->verify.count <= LD_RECEIPT_RANGES_MAX)) {
+            group[group_count++] = job;
+            events += job->verify.count;
+            job = zlistx_next (self->jobs);
+        }
+        if (group_count == 0)
+            return true;
+        bool ok = s_commit_group (self, group, group_count);
+        for (size_t g = 0; g < group_count; g++) {
+            s_job_t *done = zlistx_first (self->jobs);
+            zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
+            s_job_destroy (&done);
+        }
+        if (!ok)
+            return false;
+    }
+}
+
+//  Takes every verified job the workers have returned, without blocking.
+static void
+s_collect_verified (s_self_t *self)
+{
+    for (size_t w = 0; w < self->worker_count; w++) {
+        zsock_t *pipe = zactor_sock (self->workers[w]);
+        while (zsock_events (pipe) & ZMQ_POLLIN) {
+            void *pointer = NULL;
+            if (zsock_recv (pipe, "p", &pointer) != 0 || !pointer)
+                break;
+            //  the pointer is &job->verify; find its job
+            for (s_job_t *job = zlistx_first (self->jobs); job; job = zlistx_next (self->jobs))
+                if (&job->verify == pointer) {
+                    job->verified = true;
+                    break;
+                }
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Start-up and the loop
+
+//  The live endpoint: --live if given, else the same host as --listen on the
+//  port used last time (kept in DIR/live.endpoint), else any free port.
+static int
+s_bind_live (s_self_t *self, char *err, size_t err_size)
+{
+    char path[PATH_MAX], saved[256] = "", endpoint[300];
+    snprintf (path, sizeof path, "%s/%s", self->config.data_dir, S_LIVE_FILE);
+    ld_socket_spec_t spec = {.type = ZMQ_PUB, .sndhwm = S_LIVE_HWM};
+    self->pub = ld_socket_new (&spec, err, err_size);
+    if (!self->pub)
+        return -1;
+    if (self->config.live)
+        return zsock_bind (self->pub, "%s", self->config.live) < 0 ? -1 : 0;
+    FILE *file = fopen (path, "re");
+    if (file) {
+        if (!fgets (saved, sizeof saved, file))
+            saved[0] = '\0';
+        fclose (file);
+        saved[strcspn (saved, "\n")] = '\0';
+    }
+    if (*saved && zsock_bind (self->pub, "%s", saved) >= 0)
+        return 0;
+    //  tcp://HOST:PORT -> tcp://HOST:*
+    snprintf (endpoint, sizeof endpoint, "%s", self->config.listen);
+    char *colon = strrchr (endpoint, ':');
+    if (!colon || colon < endpoint + 6) {
+        snprintf (err, err_size, "cannot derive a live endpoint from '%s'", self->config.listen);
+        return -1;
+    }
+    strcpy (colon, ":*");
+    if (zsock_bind (self->pub, "%s", endpoint) < 0) {
+        snprintf (err, err_size, "cannot bind '%s': %s", endpoint, zmq_strerror (errno));
+        return -1;
+    }
+    file = fopen (path, "we");
+    if (file) {
+        fprintf (file, "%s\n", zsock_endpoint (self->pub));
+        fclose (file);
+    }
+    return 0;
+}
+
+static int
+s_start (s_self_t *self, char *err, size_t err_size)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", self->config.data_dir, LD_STORE_FILE);
+    if (ld_store_open (path, &self->store, err, err_size) != LD_OK)
+        return -1;
+    char endpoint[300];
+    snprintf (endpoint, sizeof endpoint, "@%s", self->config.listen);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_ROUTER,
+        .endpoints = endpoint,
+        .max_message = LD_SYNC_FRAME_MAX,
+        .router_mandatory = true,
+        .sndhwm = 10000,
+        .rcvhwm = 10000,
+    };
+    self->router = ld_socket_new (&spec, err, err_size);
+    if (!self->router)
+        return -1;
+    zsock_set_rcvtimeo (self->router, 0);
+    if (s_bind_live (self, err, err_size) != 0)
+        return -1;
+    size_t workers = self->config.workers;
+    if (workers == 0) {
+        long cores = sysconf (_SC_NPROCESSORS_ONLN);
+        workers = cores > 0 ? (size_t) cores : 1;
+    }
+    if (workers > LD_BROKER_WORKERS_MAX)
+        workers = LD_BROKER_WORKERS_MAX;
+    for (size_t i = 0; i < workers; i++) {
+        self->workers[i] = zactor_new (ld_verifier_actor, NULL);
+        if (!self->workers[i]) {
+            snprintf (err, err_size, "cannot start a verifier thread");
+            return -1;
+        }
+        self->worker_count++;
+    }
+    //  Receipts go to receipt/<first 8 bytes of the key in hex>/.
+    const uint8_t *key = ld_identity_public_key (self->config.identity);
+    snprintf (self->receipt_topic, sizeof self->receipt_topic,
+              "receipt/%02x%02x%02x%02x%02x%02x%02x%02x/", key[0], key[1], key[2], key[3], key[4],
+              key[5], key[6], key[7]);
+    return 0;
+}
+
+static void
+s_stop (s_self_t *self)
+{
+    for (size_t i = 0; i < self->worker_count; i++)
+        zactor_destroy (&self->workers[i]);
+    //  Jobs still in flight were never acknowledged: clients resend them.
+    s_job_t *job;
+    while ((job = zlistx_first (self->jobs))) {
+        zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
+        s_job_destroy (&job);
+    }
+    zlistx_destroy (&self->jobs);
+    zhashx_destroy (&self->streams);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    ld_store_destroy (&self->store);
+}
+
+static void
+s_handle_pipe (s_self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    free (command);
+}
+
+static void
+s_broker_actor (zsock_t *pipe, void *args)
+{
+    s_self_t self = {.pipe = pipe, .config = *(ld_broker_config_t *) args};
+    if (!self.config.envelope_max)
+        self.config.envelope_max = LD_ENVELOPE_MAX_DEFAULT;
+    self.jobs = zlistx_new ();
+    self.streams = zhashx_new ();
+    zhashx_set_destructor (self.streams, s_stream_destroy);
+    char err[512] = "";
+    zsock_signal (pipe, 0);
+    if (!self.jobs || !self.streams || s_start (&self, err, sizeof err) != 0) {
+        zstr_sendf (pipe, "FAILED %s", *err ? err : "cannot start");
+        s_stop (&self);
+        //  wait for $TERM so that zactor_destroy finds us
+        while (!self.terminated)
+            s_handle_pipe (&self);
+        return;
+    }
+    zstr_sendf (pipe, "READY listen=%s live=%s", zsock_endpoint (self.router),
+                zsock_endpoint (self.pub));
+    zmq_pollitem_t items[2 + LD_BROKER_WORKERS_MAX];
+    while (!self.terminated && !self.fatal) {
+        size_t n = 0;
+        items[n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
+        bool accepting = zlistx_size (self.jobs) < S_JOBS_IN_FLIGHT_MAX;
+        //  Backpressure: while too many batches are in flight, requests wait
+        //  in the ROUTER's queue (and then the clients').
+        items[n++] = (zmq_pollitem_t){zsock_resolve (self.router), 0,
+                                      (short) (accepting ? ZMQ_POLLIN : 0), 0};
+        for (size_t w = 0; w < self.worker_count; w++)
+            items[n++] =
+                (zmq_pollitem_t){zsock_resolve (zactor_sock (self.workers[w])), 0, ZMQ_POLLIN, 0};
+        bool streams_pending = false;
+        for (s_stream_t *s = zhashx_first (self.streams); s && !streams_pending;
+             s = zhashx_next (self.streams))
+            streams_pending = s->credit > 0;
+        long timeout = streams_pending ? 0 : S_HOUSEKEEPING_MS;
+        if (zmq_poll (items, (int) n, timeout) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            s_handle_pipe (&self);
+        for (int i = 0; i < S_ROUTER_DRAIN_MAX && zlistx_size (self.jobs) < S_JOBS_IN_FLIGHT_MAX
+                        && s_recv_request (&self);
+             i++)
+            ;
+        s_collect_verified (&self);
+        if (!s_commit_ready (&self))
+            break;
+        s_serve_streams (&self);
+    }
+    zsys_info ("broker: stopping; received %" PRIu64 " events, stored %" PRIu64
+               ", duplicates %" PRIu64 ", refused %" PRIu64 ", malformed requests %" PRIu64,
+               self.received, self.stored, self.duplicates, self.refused, self.malformed);
+    s_stop (&self);
+    //  After a fatal error, wait for $TERM so that zactor_destroy returns.
+    while (!self.terminated)
+        s_handle_pipe (&self);
+}
+
+ld_broker_t *
+ld_broker_new (const ld_broker_config_t *config)
+{
+    ld_broker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->actor = zactor_new (s_broker_actor, (void *) config);
+    if (!self->actor) {
+        free (self);
+        return NULL;
+    }
+    char *line = zstr_recv (self->actor);
+    if (line && strncmp (line, "READY ", 6) == 0)
+        self->ready = strdup (line + 6);
+    else
+        self->error =
+            strdup (line && strncmp (line, "FAILED ", 7) == 0 ? line + 7 : "cannot start");
+    free (line);
+    return self;
+}
+
+void
+ld_broker_destroy (ld_broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ld_broker_t *self = *self_p;
+    zactor_destroy (&self->actor);
+    free (self->ready);
+    free (self->error);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+ld_broker_ready (ld_broker_t *self)
+{
+    return self->ready;
+}
+
+const char *
+ld_broker_error (ld_broker_t *self)
+{
+    return self->error;
+}
+
+zactor_t *
+ld_broker_actor (ld_broker_t *self)
+{
+    return self->actor;
+}

@@ -1,0 +1,55 @@
+/*  ld_broker.h -- the broker: verifies, stores, acknowledges and fans out
+    signed events, and serves catch-up.
+
+    A broker is a czmq actor. ld_broker_new starts it and waits until it
+    serves or fails; the caller then reads ld_broker_ready (the endpoints, as
+    the `ready` line prints them) or ld_broker_error. While it runs, the
+    actor's pipe may carry one message of its own: "FATAL" + reason when a
+    storage error stopped it (the daemon must exit with LD_BROKER_EXIT_IO and
+    must not restart in-process: DESIGN.md section 8).
+
+    See ld_broker.c for the protocol and the order of operations.
+*/
+#ifndef LD_BROKER_H_INCLUDED
+#define LD_BROKER_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ld_identity.h"
+
+//  Exit code of a broker stopped by a storage I/O error (sysexits EX_IOERR).
+#define LD_BROKER_EXIT_IO 74
+
+#define LD_BROKER_WORKERS_MAX 16
+
+typedef struct {
+    const char *data_dir;    //  holds liandong.db and live.endpoint
+    const char *listen;      //  tcp://HOST:PORT (PORT may be *)
+    const char *live;        //  PUB endpoint; NULL: same host, port kept in data_dir
+    ld_identity_t *identity; //  borrowed: must outlive the broker
+    size_t workers;          //  verifier threads; 0: one per core
+    size_t envelope_max;     //  0: LD_ENVELOPE_MAX_DEFAULT
+} ld_broker_config_t;
+
+typedef struct _ld_broker_t ld_broker_t;
+
+//  Starts a broker. Returns NULL only on allocation failure; check
+//  ld_broker_error afterwards.
+ld_broker_t *ld_broker_new (const ld_broker_config_t *config);
+
+//  Stops the broker (finishing the commit in progress) and frees it.
+void ld_broker_destroy (ld_broker_t **self_p);
+
+//  "listen=tcp://... live=tcp://..." once serving; NULL if it failed.
+//  Borrowed, valid while the broker lives.
+const char *ld_broker_ready (ld_broker_t *self);
+
+//  Why the broker failed to start or stopped, or NULL. Borrowed.
+const char *ld_broker_error (ld_broker_t *self);
+
+//  The actor, to poll for its FATAL message (zsock_resolve of it).
+zactor_t *ld_broker_actor (ld_broker_t *self);
+
+#endif

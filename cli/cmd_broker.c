@@ -1,0 +1,206 @@
+/*  cmd_broker.c -- `liandong broker`: the daemon's shell.
+
+    Parses the flags, loads (or creates) the broker's identity, starts the
+    broker actor, prints the `ready` line, and waits for SIGINT/SIGTERM (read
+    from a signalfd: czmq's zloop exits on EINTR, so signals are blocked in
+    every thread) or for the actor's FATAL message.
+
+    Exit codes: 0 stopped by a signal; 64 usage; 66/73/74 identity or data
+    dir problems; 74 (LD_BROKER_EXIT_IO) a storage I/O error stopped it.
+*/
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "ld_broker.h"
+#include "ld_cli.h"
+#include "ld_identity.h"
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: liandong broker --data DIR --listen tcp://HOST:PORT [--identity FILE]\n"
+             "                       [--open] [--live tcp://HOST:PORT] [--workers N]\n"
+             "\n"
+             "Verifies, stores and acknowledges signed events, publishes them live and\n"
+             "serves catch-up. Clients are given only the --listen endpoint.\n"
+             "\n"
+             "  --data DIR        the broker's data directory (created if missing)\n"
+             "  --listen EP       the one endpoint clients connect to (PORT may be *)\n"
+             "  --identity FILE   secret key; default DIR/identity.secret, created if missing\n"
+             "  --open            accept any key on plain tcp (development only)\n"
+             "  --live EP         where live events are published; default: the --listen\n"
+             "                    host on a port kept in DIR/live.endpoint\n"
+             "  --workers N       verifier threads (default: one per core)\n"
+             "\n"
+             "Prints 'ready listen=EP live=EP' on stdout once it serves. SIGINT or SIGTERM\n"
+             "stop it cleanly. A storage I/O error stops it with exit code 74.\n");
+}
+
+//  Loads the identity, creating DIR/identity.secret on first start.
+static int
+s_identity (const char *data_dir, const char *path, ld_identity_t **identity)
+{
+    char err[512], default_path[PATH_MAX];
+    if (!path) {
+        snprintf (default_path, sizeof default_path, "%s/%s", data_dir, LD_IDENTITY_SECRET);
+        path = default_path;
+        if (access (path, F_OK) != 0) {
+            ld_identity_t *fresh = ld_identity_new ();
+            if (!fresh)
+                return EX_OSERR;
+            ld_status_t rc = ld_identity_save (fresh, data_dir, false, err, sizeof err);
+            ld_identity_destroy (&fresh);
+            if (rc != LD_OK) {
+                ld_cli_error ("%s", err);
+                return ld_cli_exit_code (rc);
+            }
+        }
+    }
+    ld_status_t rc = ld_identity_load (path, identity, err, sizeof err);
+    if (rc != LD_OK) {
+        ld_cli_error ("%s", err);
+        return ld_cli_exit_code (rc);
+    }
+    return EX_OK;
+}
+
+int
+ld_cmd_broker (int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"data", required_argument, NULL, 'd'},     {"listen", required_argument, NULL, 'l'},
+        {"identity", required_argument, NULL, 'i'}, {"open", no_argument, NULL, 'o'},
+        {"live", required_argument, NULL, 'L'},     {"workers", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    ld_broker_config_t config = {0};
+    const char *identity_path = NULL;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:h", options, NULL)) != -1) {
+        switch (opt) {
+            case 'd':
+                config.data_dir = optarg;
+                break;
+            case 'l':
+                config.listen = optarg;
+                break;
+            case 'i':
+                identity_path = optarg;
+                break;
+            case 'o':
+                break; //  the only mode until certificates land
+            case 'L':
+                config.live = optarg;
+                break;
+            case 'w': {
+                char *end;
+                long workers = strtol (optarg, &end, 10);
+                if (*end || workers < 1 || workers > LD_BROKER_WORKERS_MAX) {
+                    ld_cli_error ("--workers must be 1..%d", LD_BROKER_WORKERS_MAX);
+                    return EX_USAGE;
+                }
+                config.workers = (size_t) workers;
+                break;
+            }
+            case 'h':
+                s_usage (stdout);
+                return EX_OK;
+            default:
+                s_usage (stderr);
+                return EX_USAGE;
+        }
+    }
+    if (!config.data_dir || !config.listen || optind != argc) {
+        s_usage (stderr);
+        return EX_USAGE;
+    }
+    if (strncmp (config.listen, "tcp://", 6) != 0) {
+        ld_cli_error ("--listen must be a tcp:// endpoint, not '%s'", config.listen);
+        return EX_USAGE;
+    }
+    if (mkdir (config.data_dir, 0700) != 0 && errno != EEXIST) {
+        ld_cli_error ("cannot create data directory '%s': %s", config.data_dir, strerror (errno));
+        return EX_CANTCREAT;
+    }
+    //  No core dumps: they would hold the secret key.
+    struct rlimit no_core = {0, 0};
+    setrlimit (RLIMIT_CORE, &no_core);
+
+    //  Block the signals we handle in every thread, before any is started,
+    //  and read them from a signalfd instead.
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGPIPE);
+    sigprocmask (SIG_BLOCK, &signals, NULL);
+    int signal_fd = signalfd (-1, &signals, SFD_CLOEXEC);
+    zsys_handler_set (NULL);
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("liandong-broker");
+
+    int exit_code = s_identity (config.data_dir, identity_path, &config.identity);
+    if (exit_code != EX_OK) {
+        close (signal_fd);
+        return exit_code;
+    }
+    zsys_warning ("broker: no --trust configured: any key may publish on plain tcp "
+                  "(development only)");
+    ld_broker_t *broker = ld_broker_new (&config);
+    if (!broker || !ld_broker_ready (broker)) {
+        ld_cli_error ("cannot start the broker: %s", broker && ld_broker_error (broker)
+                                                         ? ld_broker_error (broker)
+                                                         : "out of memory");
+        ld_broker_destroy (&broker);
+        ld_identity_destroy (&config.identity);
+        close (signal_fd);
+        return EX_UNAVAILABLE;
+    }
+    char key[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (ld_identity_public_key (config.identity), key);
+    zsys_info ("broker %s serving %s", key, ld_broker_ready (broker));
+    printf ("ready %s\n", ld_broker_ready (broker));
+    fflush (stdout);
+
+    zmq_pollitem_t items[] = {
+        {NULL, signal_fd, ZMQ_POLLIN, 0},
+        {zsock_resolve (ld_broker_actor (broker)), 0, ZMQ_POLLIN, 0},
+    };
+    while (true) {
+        if (zmq_poll (items, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo info;
+            if (read (signal_fd, &info, sizeof info) == sizeof info && info.ssi_signo != SIGPIPE) {
+                zsys_info ("broker: signal %u, stopping", info.ssi_signo);
+                break;
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            char *message = zstr_recv (ld_broker_actor (broker));
+            bool fatal = message && strncmp (message, "FATAL", 5) == 0;
+            if (fatal)
+                ld_cli_error ("storage failure, stopped without acknowledging: %s", message + 5);
+            free (message);
+            if (fatal) {
+                exit_code = LD_BROKER_EXIT_IO;
+                break;
+            }
+        }
+    }
+    ld_broker_destroy (&broker);
+    ld_identity_destroy (&config.identity);
+    close (signal_fd);
+    return exit_code;
+}
