@@ -43,6 +43,8 @@
 */
 #include "ld_store.h"
 
+#include "ld_faultvfs.h"
+
 #include <czmq.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -341,6 +343,7 @@ ld_status_t
 ld_store_open (const char *path, ld_store_t **store_p, char *err, size_t err_size)
 {
     *store_p = NULL;
+    ld_faultvfs_install (); //  only with LD_FAULT_FILE set (fault tests)
     ld_store_t *self = calloc (1, sizeof *self);
     if (!self)
         return LD_ERR_NOMEM;
