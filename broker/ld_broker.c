@@ -427,16 +427,13 @@ s_serve_stream (s_self_t *self, s_stream_t *stream, s_chunk_t *chunk)
     chunk->full = false;
     ld_status_t rc = LD_OK;
     if (stream->cursor < window_end)
-        rc = ld_store_read_after (self->store, stream->cursor, stream->prefix,
-                                  (size_t) (window_end - stream->cursor), s_collect_chunk, chunk);
+        rc = ld_store_read_range (self->store, stream->cursor, window_end, stream->prefix,
+                                  LD_SYNC_BATCH_MAX + 1, s_collect_chunk, chunk);
     //  Everything up to the window's end was scanned, unless the chunk
-    //  filled first; then up to its last event.
+    //  filled first; then everything up to its last event.
     uint64_t cursor = chunk->full ? chunk->last_seq : window_end;
     if (cursor < stream->cursor)
         cursor = stream->cursor;
-    //  The window may have ended early because the scan was bounded by a
-    //  limit on rows returned, not on rows scanned: read_after's limit
-    //  counts matches. Bound the cursor by the last match when full.
     bool caught_up = rc == LD_OK && !chunk->full && cursor >= last;
     Liandong__Sync__Events events = LIANDONG__SYNC__EVENTS__INIT;
     events.cursor = cursor;

@@ -144,8 +144,8 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
     [S_READ_FEED] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
                     " FROM events e WHERE aid = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
     [S_READ_AFTER] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
-                     " FROM events e WHERE sseq > ?1 AND substr (topic, 1, ?2) = ?3"
-                     " ORDER BY sseq LIMIT ?4",
+                     " FROM events e WHERE sseq > ?1 AND sseq <= ?5"
+                     " AND substr (topic, 1, ?2) = ?3 ORDER BY sseq LIMIT ?4",
     [S_READ_EVIDENCE] = "SELECT seq, envelope, 0, 0 FROM evidence WHERE aid = ?1"
                         " ORDER BY seq, id",
     [S_SAVE_EVIDENCE] = "INSERT OR IGNORE INTO evidence (aid, seq, id, envelope)"
@@ -790,8 +790,8 @@ ld_store_read_feed (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES], ui
 }
 
 ld_status_t
-ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
-                     ld_store_read_fn *fn, void *arg)
+ld_store_read_range (ld_store_t *self, uint64_t after, uint64_t until, const char *prefix,
+                     size_t limit, ld_store_read_fn *fn, void *arg)
 {
     if (!prefix)
         prefix = "";
@@ -800,7 +800,15 @@ ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_
     sqlite3_bind_int (stmt, 2, (int) strlen (prefix));
     sqlite3_bind_text (stmt, 3, prefix, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (stmt, 4, s_sql_limit (limit));
+    sqlite3_bind_int64 (stmt, 5, until > INT64_MAX ? INT64_MAX : (int64_t) until);
     return s_read_rows (stmt, fn, arg);
+}
+
+ld_status_t
+ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
+                     ld_store_read_fn *fn, void *arg)
+{
+    return ld_store_read_range (self, after, UINT64_MAX, prefix, limit, fn, arg);
 }
 
 ld_status_t

@@ -120,6 +120,11 @@ ld_status_t ld_store_read_feed (ld_store_t *self, const uint8_t author[LD_KEY_BY
 ld_status_t ld_store_read_after (ld_store_t *self, uint64_t after, const char *prefix, size_t limit,
                                  ld_store_read_fn *fn, void *arg);
 
+//  As ld_store_read_after, but only store seqs in (after, until]: the scan
+//  is bounded by the range, however few events match the prefix.
+ld_status_t ld_store_read_range (ld_store_t *self, uint64_t after, uint64_t until,
+                                 const char *prefix, size_t limit, ld_store_read_fn *fn, void *arg);
+
 //  The head of one author; LD_ERR_NOT_FOUND if none of its events is stored.
 ld_status_t ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES], ld_head_t *head);
 

@@ -303,6 +303,12 @@ test_store_reads_after_a_store_seq_by_topic_prefix (void **state)
     assert_int_equal (after.count, 2);
     assert_int_equal (after.store_seqs[0], 2);
     assert_int_equal (after.store_seqs[1], 4);
+    //  a range bounds the scan by store seq, however few events match
+    collected_t range = {0};
+    assert_int_equal (ld_store_read_range (fx->store, 1, 3, "resolution/", 0, s_collect, &range),
+                      LD_OK);
+    assert_int_equal (range.count, 1);
+    assert_int_equal (range.store_seqs[0], 2);
 }
 
 static void
