@@ -50,9 +50,9 @@
 #define S_ROUTER_DRAIN_MAX   256    //  requests read per round
 #define S_STREAMS_MAX        4096   //  open catch-up streams
 #define S_CHUNK_SCAN_MAX     20000  //  store seqs scanned for one chunk
-#define S_CREDIT_MAX         64     //  chunks a client may have outstanding
+#define S_CREDIT_MAX         8      //  chunks a client may have outstanding
 #define S_STREAM_IDLE_MS     120000 //  a stream without credit this long is closed
-#define S_LIVE_HWM           100000 //  live messages queued per subscriber
+#define S_LIVE_HWM           20000  //  live messages queued per subscriber
 #define S_HOUSEKEEPING_MS    1000
 #define S_LIVE_FILE          "live.endpoint"
 
@@ -450,8 +450,14 @@ s_serve_stream (s_self_t *self, s_stream_t *stream, s_chunk_t *chunk)
         s_send_error (self, stream->routing_id, rc, "cannot read the store");
         return true;
     }
-    if (!sent)
-        return false; //  queue full: try again next round, cursor unchanged
+    if (!sent) {
+        //  Gone (unroutable): end the stream. Queue full: stop serving it
+        //  until the client asks again; clients re-ask when a chunk is late.
+        if (errno == EHOSTUNREACH)
+            return true;
+        stream->credit = 0;
+        return false;
+    }
     stream->cursor = cursor;
     stream->credit--;
     return caught_up;
@@ -672,7 +678,7 @@ s_publish_live (s_self_t *self, const ld_event_t *event, uint64_t store_seq)
 //  frees it) or NULL if nothing was stored or the receipt could not be made.
 static ld_event_t *
 s_add_receipt (s_self_t *self, s_job_t **group, size_t group_count, int64_t now,
-               uint64_t *receipt_seq)
+               uint64_t *receipt_seq, ld_status_t *status)
 {
     size_t stored = 0;
     for (size_t g = 0; g < group_count; g++)
@@ -730,13 +736,22 @@ s_add_receipt (s_self_t *self, s_job_t **group, size_t group_count, int64_t now,
         goto done;
     }
     ld_append_result_t result;
-    if (ld_store_add (self->store, &receipt, 1, now, &result, err, sizeof err) != LD_OK) {
-        ld_event_destroy (&receipt); //  the transaction is gone; the caller sees it at commit
+    *status = ld_store_add (self->store, &receipt, 1, now, &result, err, sizeof err);
+    if (*status != LD_OK) {
+        //  the transaction is gone with it: the caller handles the status
+        zsys_error ("broker: cannot store a receipt: %s", err);
+        ld_event_destroy (&receipt);
         goto done;
     }
-    if (result.status != LD_OK || result.duplicate
-        || ld_store_mark_receipt (self->store, result.store_seq, err, sizeof err) != LD_OK) {
+    if (result.status != LD_OK || result.duplicate) {
+        //  our own feed refused it (never expected): commit the events anyway
         zsys_error ("broker: receipt not stored: %s", ld_status_text (result.status));
+        ld_event_destroy (&receipt);
+        goto done;
+    }
+    *status = ld_store_mark_receipt (self->store, result.store_seq, err, sizeof err);
+    if (*status != LD_OK) {
+        zsys_error ("broker: cannot record a receipt: %s", err);
         ld_event_destroy (&receipt);
         goto done;
     }
@@ -783,7 +798,7 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
     ld_event_t *receipt = NULL;
     uint64_t receipt_seq = 0;
     if (rc == LD_OK)
-        receipt = s_add_receipt (self, group, group_count, now, &receipt_seq);
+        receipt = s_add_receipt (self, group, group_count, now, &receipt_seq, &rc);
     if (rc == LD_OK)
         rc = ld_store_commit (self->store, err, sizeof err);
     if (rc == LD_ERR_FULL) {
