@@ -14,13 +14,16 @@
 #ifndef LD_PROC_H_INCLUDED
 #define LD_PROC_H_INCLUDED
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -217,6 +220,35 @@ ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int ti
         if (strncmp (proc->ready, "ready", 5) == 0)
             return 0;
     }
+}
+
+//  A loopback endpoint on a port that is free now and lies below Linux's
+//  ephemeral range (32768-60999): a daemon restarted on it cannot find it
+//  taken by some client's outgoing connection, which `tcp://...:*` (a port
+//  from the ephemeral range) can. Returns 0, or -1 if no port was found.
+static inline int
+ld_proc_free_endpoint (char *out, size_t size)
+{
+    static unsigned next = 0;
+    if (next == 0)
+        next = 20000 + (unsigned) (getpid () * 7919u % 10000u);
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        unsigned port = next++;
+        if (next >= 32000)
+            next = 20000;
+        int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        int rc = bind (fd, (struct sockaddr *) &addr, sizeof addr);
+        close (fd);
+        if (rc == 0) {
+            snprintf (out, size, "tcp://127.0.0.1:%u", port);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 //  The endpoint named `name` in the ready line ("ready listen=tcp://..."),
