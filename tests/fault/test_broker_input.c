@@ -69,6 +69,7 @@ s_send_frames (fixture_t *fx, zmsg_t **msg_p)
     return reply;
 }
 
+//  Checks that reply is an Error with status, and frees it.
 static void
 s_assert_error (ld_reply_t *reply, const char *status)
 {
@@ -76,6 +77,7 @@ s_assert_error (ld_reply_t *reply, const char *status)
     assert_int_equal (reply->kind_case, LIANDONG__SYNC__REPLY__KIND_ERROR);
     assert_string_equal (reply->error->status, status);
     assert_true (strlen (reply->error->reason) > 0);
+    ld_reply_free (&reply);
 }
 
 //  Publishes raw envelope bytes as one batch; returns the Ack (or NULL).
@@ -154,9 +156,7 @@ test_broker_answers_garbage_frames_with_a_reason (void **state)
     //  a valid protobuf of no known kind
     msg = zmsg_new ();
     zmsg_addmem (msg, "", 0);
-    ld_reply_t *reply = s_send_frames (fx, &msg);
-    s_assert_error (reply, "malformed");
-    ld_reply_free (&reply);
+    s_assert_error (s_send_frames (fx, &msg), "malformed");
     s_assert_good_traffic_flows (fx, 1);
 }
 
@@ -167,9 +167,7 @@ test_broker_answers_wrong_frame_counts (void **state)
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "one");
     zmsg_addstr (msg, "two");
-    ld_reply_t *reply = s_send_frames (fx, &msg);
-    s_assert_error (reply, "malformed");
-    ld_reply_free (&reply);
+    s_assert_error (s_send_frames (fx, &msg), "malformed");
     s_assert_good_traffic_flows (fx, 2);
 }
 
