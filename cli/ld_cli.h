@@ -17,6 +17,8 @@ int ld_cmd_keygen (int argc, char **argv);
 int ld_cmd_inspect (int argc, char **argv);
 int ld_cmd_demo (int argc, char **argv);
 int ld_cmd_broker (int argc, char **argv);
+int ld_cmd_node (int argc, char **argv);
+int ld_cmd_publish (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).

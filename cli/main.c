@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <czmq.h>
+
 #include "ld_cli.h"
 #include "ld_crypto.h"
 #include "ld_table.h"
@@ -29,6 +31,8 @@ static int s_cmd_version (int argc, char **argv);
 static const s_command_t s_commands[] = {
     {"demo", ld_cmd_demo, "play the local district scenario end to end"},
     {"broker", ld_cmd_broker, "run a broker: verify, store, acknowledge, fan out, catch up"},
+    {"node", ld_cmd_node, "run a node: sign, commit, deliver through an outbox"},
+    {"publish", ld_cmd_publish, "publish events through a node (--text, --json, NDJSON)"},
     {"keygen", ld_cmd_keygen, "create an identity: DIR/identity.secret and DIR/identity.pub"},
     {"inspect", ld_cmd_inspect, "decode and verify an envelope, print it as JSON"},
     {"version", s_cmd_version, "print the version"},
@@ -111,6 +115,8 @@ main (int argc, char **argv)
         name = "help";
     else if (strcmp (name, "--version") == 0)
         name = "version";
+    //  czmq logs to stdout by default, which would corrupt --json output.
+    zsys_set_logstream (stderr);
     ld_table_init_locale ();
     if (ld_crypto_init () != 0) {
         ld_cli_error ("cannot initialise libsodium");

@@ -51,7 +51,19 @@ extern "C" {
        "secret key file is readable by group or others (chmod 600 it)")                            \
     X (LD_ERR_BAD_FORMAT, "bad-format", "file or text is not in the expected format")              \
     X (LD_ERR_SCHEMA, "schema", "store schema is newer than this program")                         \
-    X (LD_ERR_USAGE, "usage", "invalid usage")
+    X (LD_ERR_USAGE, "usage", "invalid usage")                                                     \
+    /* trust: feed-level authority (trust/ld_trust.h, docs/TRUST.md) */                            \
+    X (LD_ERR_AWAITING_CERT, "awaiting-certificate",                                               \
+       "author's certificate has not arrived yet; the event is held back and retried")             \
+    X (LD_ERR_NOT_CERTIFIED, "not-certified",                                                      \
+       "author holds no valid certificate chain to a trust root")                                  \
+    X (LD_ERR_REVOKED, "revoked",                                                                  \
+       "event lies after its author's revocation cut, or its certificate after its certifier's")   \
+    X (LD_ERR_FORBIDDEN_TYPE, "forbidden-type", "the author's level may not emit this event type") \
+    X (LD_ERR_FORBIDDEN_LEVEL, "forbidden-level", "the author's level may not certify this level") \
+    X (LD_ERR_OUTSIDE_PATH, "outside-path",                                                        \
+       "topic or certificate path lies outside the author's org path")                             \
+    X (LD_ERR_WRONG_KIND, "wrong-kind", "this event type belongs under another topic kind")
 
 typedef enum {
 #define LD_STATUS_ENUM(code, name, text) code,

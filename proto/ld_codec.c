@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ld_crypto.h"
 #include "ld_limits.h"
 #include "ld_utf8.h"
 
@@ -30,6 +31,12 @@ static const ld_codec_limit_t s_limits[] = {
     {"liandong.Body", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE, 0},
     {"liandong.Note", "text", LD_TEXT_MAX, LD_ERR_STRING_TOO_LONG, 0},
     {"liandong.Receipt", "ranges", 0, 0, LD_RECEIPT_RANGES_MAX},
+    {"liandong.Certify", "subject", LD_KEY_BYTES, LD_ERR_BAD_KEY, 0},
+    {"liandong.Certify", "level", LD_LEVEL_NAME_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.Certify", "path", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
+    {"liandong.Certify", "name", LD_NAME_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.Revoke", "subject", LD_KEY_BYTES, LD_ERR_BAD_KEY, 0},
+    {"liandong.Rotate", "successor_key", LD_KEY_BYTES, LD_ERR_BAD_KEY, 0},
 };
 
 typedef struct {

@@ -16,5 +16,7 @@
 #define LD_REPEATED_MAX         256   //  elements of one repeated field
 #define LD_RECEIPT_RANGES_MAX   1024  //  authors named by one receipt
 #define LD_DEPTH_MAX            8     //  nesting of messages within a payload
+#define LD_NAME_MAX             256   //  bytes of a display name (Certify.name)
+#define LD_LEVEL_NAME_MAX       16    //  bytes of a level name (Certify.level)
 
 #endif

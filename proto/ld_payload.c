@@ -5,10 +5,13 @@
 */
 #include "ld_payload.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ld_codec.h"
+#include "ld_event.h"
+#include "ld_utf8.h"
 #include "liandong.pb-c.h"
 
 typedef struct {
@@ -19,6 +22,9 @@ typedef struct {
 static const s_type_t s_types[] = {
     {"note", &liandong__note__descriptor},
     {"receipt", &liandong__receipt__descriptor},
+    {LD_TYPE_CERTIFY, &liandong__certify__descriptor},
+    {LD_TYPE_REVOKE, &liandong__revoke__descriptor},
+    {LD_TYPE_ROTATE, &liandong__rotate__descriptor},
 };
 
 #define S_TYPE_COUNT (sizeof s_types / sizeof s_types[0])
@@ -104,5 +110,134 @@ ld_payload_receipt (int64_t stored_ms, uint64_t first_store_seq, uint64_t last_s
     ld_status_t rc = ld_payload_pack (&receipt.base, data_p, size_p);
     free (items);
     free (pointers);
+    return rc;
+}
+
+//  ---- trust payloads ----
+
+//  The checks a certificate's strings must pass, on both sides of the wire.
+static ld_status_t
+s_certify_check (const char *level, const char *path, const char *name, char *err, size_t err_size)
+{
+    size_t level_len = strlen (level);
+    if (level_len == 0 || level_len > LD_LEVEL_NAME_MAX)
+        return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "level '%.*s' is not 1-%d letters",
+                        LD_LEVEL_NAME_MAX, level, LD_LEVEL_NAME_MAX);
+    for (size_t i = 0; i < level_len; i++)
+        if (level[i] < 'a' || level[i] > 'z')
+            return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "level '%s' is not [a-z]", level);
+    ld_status_t rc = ld_topic_check (path, strlen (path));
+    if (rc != LD_OK)
+        return ld_fail (err, err_size, rc, "certificate path '%.*s'", LD_TOPIC_MAX, path);
+    size_t name_len = strlen (name);
+    if (name_len == 0)
+        return ld_fail (err, err_size, LD_ERR_BAD_PAYLOAD, "certificate name is empty");
+    if (name_len > LD_NAME_MAX)
+        return ld_fail (err, err_size, LD_ERR_STRING_TOO_LONG,
+                        "certificate name is %zu bytes (limit %d)", name_len, LD_NAME_MAX);
+    if (!ld_utf8_valid ((const uint8_t *) name, name_len))
+        return ld_fail (err, err_size, LD_ERR_BAD_UTF8, "certificate name");
+    return LD_OK;
+}
+
+ld_status_t
+ld_payload_certify (const uint8_t subject[LD_KEY_BYTES], const char *level, const char *path,
+                    const char *name, uint8_t **data_p, size_t *size_p)
+{
+    ld_status_t rc = s_certify_check (level, path, name, NULL, 0);
+    if (rc != LD_OK)
+        return rc;
+    Liandong__Certify certify = LIANDONG__CERTIFY__INIT;
+    certify.subject.data = (uint8_t *) subject;
+    certify.subject.len = LD_KEY_BYTES;
+    certify.level = (char *) level;
+    certify.path = (char *) path;
+    certify.name = (char *) name;
+    return ld_payload_pack (&certify.base, data_p, size_p);
+}
+
+ld_status_t
+ld_payload_revoke (const uint8_t subject[LD_KEY_BYTES], uint64_t after_seq, uint8_t **data_p,
+                   size_t *size_p)
+{
+    Liandong__Revoke revoke = LIANDONG__REVOKE__INIT;
+    revoke.subject.data = (uint8_t *) subject;
+    revoke.subject.len = LD_KEY_BYTES;
+    revoke.after_seq = after_seq;
+    return ld_payload_pack (&revoke.base, data_p, size_p);
+}
+
+ld_status_t
+ld_payload_rotate (const uint8_t successor[LD_KEY_BYTES], uint8_t **data_p, size_t *size_p)
+{
+    Liandong__Rotate rotate = LIANDONG__ROTATE__INIT;
+    rotate.successor_key.data = (uint8_t *) successor;
+    rotate.successor_key.len = LD_KEY_BYTES;
+    return ld_payload_pack (&rotate.base, data_p, size_p);
+}
+
+//  Copies a 32-byte key field; the codec bounded it from above only.
+static ld_status_t
+s_key_field (const ProtobufCBinaryData *field, const char *what, uint8_t key[LD_KEY_BYTES],
+             char *err, size_t err_size)
+{
+    if (field->len != LD_KEY_BYTES)
+        return ld_fail (err, err_size, LD_ERR_BAD_KEY, "%s is %zu bytes", what, field->len);
+    memcpy (key, field->data, LD_KEY_BYTES);
+    return LD_OK;
+}
+
+ld_status_t
+ld_payload_certify_decode (const uint8_t *data, size_t size, ld_certify_t *certify, char *err,
+                           size_t err_size)
+{
+    ProtobufCMessage *message = NULL;
+    ld_status_t rc =
+        ld_codec_unpack (&liandong__certify__descriptor, data, size, &message, err, err_size);
+    if (rc != LD_OK)
+        return rc;
+    const Liandong__Certify *wire = (const Liandong__Certify *) message;
+    //  The codec bounded every string by the sizes of the struct's arrays.
+    rc = s_key_field (&wire->subject, "Certify.subject", certify->subject, err, err_size);
+    if (rc == LD_OK)
+        rc = s_certify_check (wire->level, wire->path, wire->name, err, err_size);
+    if (rc == LD_OK) {
+        snprintf (certify->level, sizeof certify->level, "%s", wire->level);
+        snprintf (certify->path, sizeof certify->path, "%s", wire->path);
+        snprintf (certify->name, sizeof certify->name, "%s", wire->name);
+    }
+    protobuf_c_message_free_unpacked (message, NULL);
+    return rc;
+}
+
+ld_status_t
+ld_payload_revoke_decode (const uint8_t *data, size_t size, ld_revoke_t *revoke, char *err,
+                          size_t err_size)
+{
+    ProtobufCMessage *message = NULL;
+    ld_status_t rc =
+        ld_codec_unpack (&liandong__revoke__descriptor, data, size, &message, err, err_size);
+    if (rc != LD_OK)
+        return rc;
+    const Liandong__Revoke *wire = (const Liandong__Revoke *) message;
+    rc = s_key_field (&wire->subject, "Revoke.subject", revoke->subject, err, err_size);
+    revoke->after_seq = wire->after_seq;
+    protobuf_c_message_free_unpacked (message, NULL);
+    return rc;
+}
+
+ld_status_t
+ld_payload_rotate_decode (const uint8_t *data, size_t size, ld_rotate_t *rotate, char *err,
+                          size_t err_size)
+{
+    ProtobufCMessage *message = NULL;
+    ld_status_t rc =
+        ld_codec_unpack (&liandong__rotate__descriptor, data, size, &message, err, err_size);
+    if (rc != LD_OK)
+        return rc;
+    const Liandong__Rotate *wire = (const Liandong__Rotate *) message;
+    rc = s_key_field (&wire->successor_key, "Rotate.successor_key", rotate->successor, err,
+                      err_size);
+    protobuf_c_message_free_unpacked (message, NULL);
     return rc;
 }

@@ -2,7 +2,7 @@
     (header only).
 
     ld_proc_start runs `$LD_BIN args...` with stdout on a pipe (stderr goes
-    to the test's stderr, or to a log file when LD_PROC_LOG_DIR is set) and,
+    to the test's stderr) and,
     for daemons, waits for the line that starts with "ready" and keeps its
     `name=endpoint` pairs. Every process started is remembered: ld_proc_stop
     (SIGTERM, then SIGKILL after a grace period), ld_proc_kill (SIGKILL, as a

@@ -1,0 +1,1119 @@
+/*  ld_node.c -- the node actor. See ld_node.h for the contract.
+
+    The node's own feed is committed to its store before anything leaves
+    the machine; the broker gets it from an outbox. Everything below runs in
+    the actor's one thread, around one zmq_poll on three sockets (the pipe,
+    the control ROUTER, the broker DEALER) and a few deadlines.
+
+    Authoring (control socket)
+      Author requests are gathered without blocking, up to a batch
+      (LD_SYNC_BATCH_MAX), signed in order (seq = head + 1, prev = head id,
+      time = wall clock) and committed in one ld_store_append: one fsync
+      for the group. Then each request is answered "committed" at once, or,
+      if it asked to wait, held as a *waiter* until the broker's verdict:
+      "acknowledged" when an Ack's head for us reaches its seq, "refused" or
+      "awaiting-certificate" from a refusal of that seq, "queued" when its
+      timeout passes first. Requests the node cannot sign (bad topic, dead
+      node, restore not finished) are answered "refused" with the reason.
+
+    Outbox (broker DEALER)
+      Every own event the broker has not acknowledged goes out in Publish
+      batches (LD_SYNC_BATCH_MAX events and LD_SYNC_CHUNK_BYTES of
+      envelopes at most), read back from the store; ld_outbox decides which
+      and when (a window of batches in flight, resend on timeout, "gap" and
+      retry refusals: see ld_outbox.h). This file acts on the verdicts:
+      - an Ack's head for us answers the waiters up to it;
+      - a refusal with retry pauses the outbox ("awaiting-certificate" is
+        also the answer to a waiter for that seq);
+      - any other refusal but "gap" (chain-broken, fork, frozen,
+        bad-signature, revoked...) is for good: the node is *dead*. It says
+        so on every later Author request, persists the reason (meta
+        "dead"), and never signs again; recovery is a new key. Events
+        before the refused seq are still delivered.
+      The DEALER queues only toward a completed connection (immediate), so
+      while the broker is down nothing is sent and the loop waits for the
+      socket to become writable; libzmq reconnects by itself. Correctness
+      never depends on the acknowledged seq being persisted (resends are
+      idempotent at the broker): it is saved at most every S_SAVE_MS (meta
+      "acked") only so that a restarted node does not resend everything.
+
+    Restore (--restore)
+      On a data dir that holds none of the node's own events, the node asks
+      the broker for its own feed (FeedRequest from head + 1, chunk by
+      chunk), verifies each event (decode, signature, author is us, seq
+      continues the chain) and commits each chunk. Until the broker says
+      done, Author requests are answered "refused" with "restoring: own
+      head not known yet" -- the node cannot know the next seq, and
+      guessing would fork the feed. Meta "restoring" marks an unfinished
+      restore, so a node killed halfway resumes it on the next start even
+      without --restore.
+
+    Safety: a data dir is locked (flock on DATA/node.lock) so two nodes never
+    sign into one feed; an ipc path another node is serving is refused. If
+    an Ack shows the broker holding more of our feed than the store does
+    (a data dir lost or replaced), the node stops signing: the next seq
+    would fork.
+*/
+#include "ld_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ld_event.h"
+#include "ld_identity.h"
+#include "ld_outbox.h"
+#include "ld_socket.h"
+#include "ld_store.h"
+#include "ld_sync.h"
+
+_Static_assert(LD_OUTBOX_BATCH_MAX == LD_SYNC_BATCH_MAX, "an outbox batch is one Publish");
+
+#define S_RESTORE_WAIT_MS   5000   //  no FeedReply this long: ask again
+#define S_SAVE_MS           1000   //  acked is persisted at most this often
+#define S_WAIT_DEFAULT_MS   5000   //  Author.wait without a timeout
+#define S_WAIT_MAX_MS       600000 //  longest wait a request may ask for
+#define S_CONTROL_HWM       10000  //  control messages queued per client
+#define S_CONTROL_FRAME_MAX (LD_ENVELOPE_MAX_DEFAULT + 4096)
+#define S_WARN_EVERY_MS     5000 //  repeated warnings are logged this often
+#define S_REASON_MAX        512  //  bytes of a reason sent to a client
+#define S_PATH_MAX          PATH_MAX
+
+#define S_META_ACKED     "acked"
+#define S_META_DEAD      "dead"
+#define S_META_DEAD_SEQ  "dead_seq"
+#define S_META_RESTORING "restoring"
+
+#define S_IPC_PREFIX "ipc://"
+#define S_RESTORING  "restoring: own head not known yet"
+
+//  An Author request held until the broker's verdict.
+typedef struct {
+    zframe_t *peer; //  routing id of the client
+    uint64_t tag;
+    uint64_t seq;
+    uint8_t id[LD_ID_BYTES];
+    int64_t deadline; //  zclock_mono ms: then "queued"
+} s_waiter_t;
+
+//  An Author request taken in this round, before its commit.
+typedef struct {
+    zframe_t *peer;
+    ld_control_request_t *request;
+    ld_event_t *event; //  NULL if it could not be signed
+} s_pending_t;
+
+typedef struct {
+    zsock_t *pipe;    //  borrowed: the actor's pipe
+    zsock_t *control; //  ROUTER, clients' Author/NodeStatus requests
+    zsock_t *broker;  //  DEALER to the broker
+    ld_store_t *store;
+    ld_identity_t *identity;
+    uint8_t key[LD_KEY_BYTES];
+    int lock_fd;
+    char *broker_endpoint;
+    bool terminated;
+    bool fatal; //  the store failed: serve nothing more, wait for $TERM
+
+    //  own feed
+    uint64_t head_seq;
+    uint8_t head_id[LD_ID_BYTES];
+    uint64_t behind_seq; //  > head_seq: the broker holds more of our feed
+    char *dead;          //  why the node stopped signing for good, or NULL
+    uint64_t dead_seq;   //  the seq the broker refused
+
+    //  outbox
+    ld_outbox_t *outbox;
+    uint64_t saved_seq; //  acked seq as last persisted
+    int64_t save_at;    //  acked may be saved from then
+    bool want_out;      //  waiting for the DEALER to become writable
+    uint8_t *batch_bytes;
+    ProtobufCBinaryData batch_events[LD_SYNC_BATCH_MAX];
+
+    //  restore
+    bool restoring;
+    bool restore_unsent; //  the FeedRequest waits for a connection
+    int64_t restore_at;  //  ask again then
+
+    //  authoring
+    zlistx_t *waiters;        //  s_waiter_t, in seq order
+    int64_t waiters_check_at; //  earliest deadline (may be early)
+    s_pending_t pending[LD_SYNC_BATCH_MAX];
+    ld_event_t *events[LD_SYNC_BATCH_MAX];
+    ld_append_result_t results[LD_SYNC_BATCH_MAX];
+
+    int64_t warn_at; //  rate limit of repeated warnings
+} s_node_t;
+
+static void s_node_destroy (s_node_t **self_p);
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+static void
+s_waiter_destroy (void **item)
+{
+    s_waiter_t *waiter = *item;
+    if (waiter) {
+        zframe_destroy (&waiter->peer);
+        free (waiter);
+        *item = NULL;
+    }
+}
+
+//  A warning that may repeat (broker errors while it is misconfigured,
+//  garbage on the wire): logged at most every S_WARN_EVERY_MS.
+static void s_warn (s_node_t *self, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_warn (s_node_t *self, const char *fmt, ...)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->warn_at)
+        return;
+    self->warn_at = now + S_WARN_EVERY_MS;
+    char line[S_REASON_MAX];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (line, sizeof line, fmt, args);
+    va_end (args);
+    zsys_warning ("node: %s", line);
+}
+
+//  The store failed in a way that must stop the node (an I/O error: a
+//  retried fsync can report success after the data is gone). Tells the
+//  owner and serves nothing more.
+static void
+s_fatal (s_node_t *self, const char *what, const char *err)
+{
+    if (self->fatal)
+        return;
+    self->fatal = true;
+    char reason[S_REASON_MAX];
+    snprintf (reason, sizeof reason, "%s: %s", what, err);
+    zsys_error ("node: %s; stopping", reason);
+    zstr_sendx (self->pipe, "FATAL", reason, NULL);
+}
+
+static bool
+s_is_own_key (const s_node_t *self, const ProtobufCBinaryData *key)
+{
+    return key->len == LD_KEY_BYTES && memcmp (key->data, self->key, LD_KEY_BYTES) == 0;
+}
+
+//  Tells the outbox the highest own seq it may send: everything, or
+//  everything before the seq the broker refused for good.
+static void
+s_outbox_limit (s_node_t *self)
+{
+    if (self->dead)
+        ld_outbox_set_limit (self->outbox, self->dead_seq > 0 ? self->dead_seq - 1 : 0);
+    else
+        ld_outbox_set_limit (self->outbox, self->head_seq);
+}
+
+//  --------------------------------------------------------------------------
+//  Replies to clients
+
+static void
+s_reply_authored (s_node_t *self, zframe_t *peer, uint64_t tag, const char *status,
+                  const uint8_t *id, uint64_t seq, const char *reason)
+{
+    Liandong__Sync__Authored authored = LIANDONG__SYNC__AUTHORED__INIT;
+    authored.tag = tag;
+    authored.status = (char *) status;
+    if (id) {
+        authored.has_id = 1;
+        authored.id.data = (uint8_t *) id;
+        authored.id.len = LD_ID_BYTES;
+        authored.has_seq = 1;
+        authored.seq = seq;
+    }
+    authored.reason = (char *) reason;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED;
+    reply.authored = &authored;
+    //  A client that left is not an error: the ROUTER drops its reply.
+    ld_control_reply_send (self->control, peer, &reply);
+}
+
+static void
+s_reply_error (s_node_t *self, zframe_t *peer, ld_status_t status, const char *reason)
+{
+    Liandong__Sync__Error error = LIANDONG__SYNC__ERROR__INIT;
+    error.status = (char *) ld_status_name (status);
+    error.reason = (char *) reason;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_ERROR;
+    reply.error = &error;
+    ld_control_reply_send (self->control, peer, &reply);
+}
+
+static void
+s_reply_status (s_node_t *self, zframe_t *peer)
+{
+    Liandong__Sync__NodeStatus status = LIANDONG__SYNC__NODE_STATUS__INIT;
+    status.key.data = self->key;
+    status.key.len = LD_KEY_BYTES;
+    status.head_seq = self->head_seq;
+    status.acked_seq = ld_outbox_acked_seq (self->outbox);
+    status.dead = self->dead;
+    status.restoring = self->restoring;
+    status.broker = self->broker_endpoint;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS;
+    reply.status = &status;
+    ld_control_reply_send (self->control, peer, &reply);
+}
+
+//  --------------------------------------------------------------------------
+//  Waiters
+
+static void
+s_waiter_add (s_node_t *self, zframe_t **peer_p, uint64_t tag, const ld_event_t *event,
+              int64_t deadline)
+{
+    s_waiter_t *waiter = calloc (1, sizeof *waiter);
+    if (!waiter) {
+        //  Cannot hold it: the event is committed, say so now.
+        s_reply_authored (self, *peer_p, tag, "queued", ld_event_id (event), ld_event_seq (event),
+                          "node out of memory: not waiting for the broker");
+        return;
+    }
+    waiter->peer = *peer_p;
+    *peer_p = NULL;
+    waiter->tag = tag;
+    waiter->seq = ld_event_seq (event);
+    memcpy (waiter->id, ld_event_id (event), LD_ID_BYTES);
+    waiter->deadline = deadline;
+    zlistx_add_end (self->waiters, waiter);
+    if (deadline < self->waiters_check_at)
+        self->waiters_check_at = deadline;
+}
+
+static void
+s_waiter_answer (s_node_t *self, s_waiter_t *waiter, const char *status, const char *reason)
+{
+    s_reply_authored (self, waiter->peer, waiter->tag, status, waiter->id, waiter->seq, reason);
+}
+
+//  Answers every waiter the broker has acknowledged (they are in seq order).
+static void
+s_waiters_acknowledged (s_node_t *self)
+{
+    uint64_t acked = ld_outbox_acked_seq (self->outbox);
+    s_waiter_t *waiter;
+    while ((waiter = zlistx_first (self->waiters)) && waiter->seq <= acked) {
+        s_waiter_answer (self, waiter, "acknowledged", NULL);
+        zlistx_delete (self->waiters, NULL);
+    }
+}
+
+//  Answers the waiters with seq in [from, to] with status and reason.
+static void
+s_waiters_settle (s_node_t *self, uint64_t from, uint64_t to, const char *status,
+                  const char *reason)
+{
+    for (s_waiter_t *waiter = zlistx_first (self->waiters); waiter;
+         waiter = zlistx_next (self->waiters)) {
+        if (waiter->seq < from)
+            continue;
+        if (waiter->seq > to)
+            break;
+        s_waiter_answer (self, waiter, status, reason);
+        zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
+    }
+}
+
+//  Answers "queued" to every waiter whose time is up.
+static void
+s_waiters_expire (s_node_t *self, int64_t now)
+{
+    if (now < self->waiters_check_at)
+        return;
+    int64_t next = INT64_MAX;
+    for (s_waiter_t *waiter = zlistx_first (self->waiters); waiter;
+         waiter = zlistx_next (self->waiters)) {
+        if (waiter->deadline <= now) {
+            s_waiter_answer (self, waiter, "queued",
+                             "broker did not acknowledge in time; the outbox will deliver it");
+            zlistx_delete (self->waiters, zlistx_cursor (self->waiters));
+        }
+        else if (waiter->deadline < next)
+            next = waiter->deadline;
+    }
+    self->waiters_check_at = next;
+}
+
+//  --------------------------------------------------------------------------
+//  Outbox
+
+static void
+s_save_acked (s_node_t *self, int64_t now, bool force)
+{
+    uint64_t acked = ld_outbox_acked_seq (self->outbox);
+    if (acked == self->saved_seq || (!force && now < self->save_at))
+        return;
+    ld_status_t rc = ld_store_meta_set (self->store, S_META_ACKED, (int64_t) acked);
+    if (rc == LD_ERR_FULL)
+        return; //  only an optimisation: try again later
+    if (rc != LD_OK) {
+        s_fatal (self, "cannot save the outbox position", ld_status_text (rc));
+        return;
+    }
+    self->saved_seq = acked;
+    self->save_at = now + S_SAVE_MS;
+}
+
+//  Forgets the batches in flight and sends again from seq `from`.
+static void
+s_outbox_rewind (s_node_t *self, uint64_t from)
+{
+    uint64_t acked = ld_outbox_acked_seq (self->outbox);
+    if (ld_outbox_rewind (self->outbox, from))
+        zsys_warning ("node: the broker lacks own events from seq %" PRIu64
+                      " that it acknowledged up to %" PRIu64 "; sending them again",
+                      from, acked);
+}
+
+typedef struct {
+    s_node_t *self;
+    size_t count;
+    size_t used; //  bytes of self->batch_bytes
+    bool oversize;
+} s_loader_t;
+
+static int
+s_batch_collect (void *arg, const ld_stored_t *stored)
+{
+    s_loader_t *loader = arg;
+    s_node_t *self = loader->self;
+    if (stored->size > LD_ENVELOPE_MAX_DEFAULT) {
+        loader->oversize = true;
+        return 1;
+    }
+    if (loader->count > 0 && loader->used + stored->size > LD_SYNC_CHUNK_BYTES)
+        return 1;
+    memcpy (self->batch_bytes + loader->used, stored->envelope, stored->size);
+    self->batch_events[loader->count].data = self->batch_bytes + loader->used;
+    self->batch_events[loader->count].len = stored->size;
+    loader->used += stored->size;
+    loader->count++;
+    return 0;
+}
+
+//  Sends what the outbox offers. Stops when the DEALER has no connection
+//  to queue to (want_out: the loop then waits for it to become writable).
+static void
+s_outbox_pump (s_node_t *self, int64_t now)
+{
+    self->want_out = false;
+    if (self->restoring || self->fatal)
+        return;
+    uint64_t batch, first, count;
+    while (ld_outbox_next (self->outbox, now, &batch, &first, &count)) {
+        if (!(zsock_events (self->broker) & ZMQ_POLLOUT)) {
+            self->want_out = true;
+            return;
+        }
+        s_loader_t loader = {.self = self};
+        ld_status_t rc = ld_store_read_feed (self->store, self->key, first, (size_t) count,
+                                             s_batch_collect, &loader);
+        if (rc != LD_OK || loader.oversize || loader.count == 0) {
+            s_fatal (self, "cannot read the own feed back from the store",
+                     rc != LD_OK ? ld_status_text (rc) : "an own event is missing or oversize");
+            return;
+        }
+        Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
+        publish.batch = batch;
+        publish.n_events = loader.count;
+        publish.events = self->batch_events;
+        ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+        request.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
+        request.publish = &publish;
+        if (ld_request_send (self->broker, &request) != 0) {
+            self->want_out = true;
+            return;
+        }
+        ld_outbox_sent (self->outbox, batch, first, first + loader.count - 1, now);
+    }
+}
+
+//  The broker holds the own feed up to seq.
+static void
+s_outbox_acked (s_node_t *self, uint64_t seq, int64_t now)
+{
+    if (seq > self->head_seq) {
+        //  The broker holds events of this key that this store lacks (the
+        //  data dir was lost or replaced): what it holds is not known to
+        //  be ours, and signing head + 1 would fork the feed.
+        if (seq > self->behind_seq) {
+            self->behind_seq = seq;
+            zsys_error ("node: the broker holds own feed up to seq %" PRIu64
+                        " but this data dir only up to %" PRIu64
+                        "; signing stopped (restore into an empty data dir with --restore)",
+                        seq, self->head_seq);
+        }
+        return;
+    }
+    if (ld_outbox_acked (self->outbox, seq, now)) {
+        s_waiters_acknowledged (self);
+        s_save_acked (self, now, false);
+    }
+}
+
+//  The broker refused own event seq for good: stop signing, persist why.
+static void
+s_die (s_node_t *self, uint64_t seq, const char *status, const char *reason)
+{
+    if (self->dead && self->dead_seq <= seq)
+        return;
+    char text[S_REASON_MAX];
+    snprintf (text, sizeof text,
+              "dead: the broker refused own event seq %" PRIu64
+              " for good (%s: %.200s); this key signs no more, recovery is a new key",
+              seq, status, reason ? reason : "");
+    free (self->dead);
+    self->dead = strdup (text);
+    self->dead_seq = seq;
+    zsys_error ("node: %s", text);
+    ld_status_t rc = ld_store_meta_set_text (self->store, S_META_DEAD, text);
+    if (rc == LD_OK)
+        rc = ld_store_meta_set (self->store, S_META_DEAD_SEQ, (int64_t) seq);
+    if (rc != LD_OK && rc != LD_ERR_FULL)
+        s_fatal (self, "cannot record that the node is dead", ld_status_text (rc));
+    s_waiters_settle (self, seq, UINT64_MAX, "refused", self->dead ? self->dead : text);
+    s_outbox_limit (self);
+    s_outbox_rewind (self, seq);
+}
+
+//  What an Ack for one of our batches says about our own feed.
+static void
+s_on_ack (s_node_t *self, const Liandong__Sync__Ack *ack, int64_t now)
+{
+    uint64_t first = 0, last = 0;
+    bool in_window = ld_outbox_answered (self->outbox, ack->batch, now, &first, &last);
+    //  Refusals first, so that the precise reason for a dead node is the
+    //  one reported. Those of a batch no longer in the window were
+    //  superseded by a resend, which gets its own.
+    for (size_t i = 0; in_window && i < ack->n_refusals; i++) {
+        const Liandong__Sync__Refusal *refusal = ack->refusals[i];
+        uint64_t seq = first + refusal->index;
+        if (seq > last || seq <= ld_outbox_acked_seq (self->outbox))
+            continue;
+        if (strcmp (refusal->status, ld_status_name (LD_ERR_GAP)) == 0)
+            s_outbox_rewind (self, refusal->has_needed_seq ? refusal->needed_seq : seq);
+        else if (refusal->has_retry && refusal->retry) {
+            ld_outbox_pause (self->outbox, seq, now);
+            if (strcmp (refusal->status, "awaiting-certificate") == 0)
+                s_waiters_settle (self, seq, seq, "awaiting-certificate", refusal->reason);
+            s_warn (self, "the broker holds back seq %" PRIu64 " for now (%s: %s)", seq,
+                    refusal->status, refusal->reason);
+        }
+        else
+            s_die (self, seq, refusal->status, refusal->reason);
+    }
+    for (size_t i = 0; i < ack->n_heads; i++) {
+        const Liandong__Sync__Head *head = ack->heads[i];
+        if (!s_is_own_key (self, &head->author))
+            continue;
+        //  A frozen feed ends before the first seq where two versions met:
+        //  what the broker holds up to there is the part both share.
+        if (head->has_frozen && head->frozen)
+            s_die (self, head->seq + 1, ld_status_name (LD_ERR_FROZEN),
+                   "the broker froze this feed after a proven fork");
+        s_outbox_acked (self, head->seq, now);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Restore
+
+static void
+s_restore_request (s_node_t *self, int64_t now)
+{
+    Liandong__Sync__FeedRequest feed = LIANDONG__SYNC__FEED_REQUEST__INIT;
+    feed.author.data = self->key;
+    feed.author.len = LD_KEY_BYTES;
+    feed.from = self->head_seq + 1;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_FEED;
+    request.feed = &feed;
+    self->restore_unsent = ld_request_send (self->broker, &request) != 0;
+    self->restore_at = now + S_RESTORE_WAIT_MS;
+}
+
+static void
+s_restore_finish (s_node_t *self, int64_t now)
+{
+    ld_status_t rc = ld_store_meta_set (self->store, S_META_RESTORING, 0);
+    if (rc != LD_OK) {
+        s_fatal (self, "cannot record the end of the restore", ld_status_text (rc));
+        return;
+    }
+    self->restoring = false;
+    self->restore_unsent = false;
+    //  Everything restored came from the broker: it is acknowledged.
+    s_outbox_limit (self);
+    ld_outbox_acked (self->outbox, self->head_seq, now);
+    s_save_acked (self, now, true);
+    zsys_info ("node: restored own feed from the broker; head seq %" PRIu64, self->head_seq);
+}
+
+//  One chunk of our own feed from the broker: verify and commit it.
+static void
+s_on_feed (s_node_t *self, const Liandong__Sync__FeedReply *feed, int64_t now)
+{
+    if (!self->restoring || !s_is_own_key (self, &feed->author))
+        return;
+    size_t count = 0;
+    bool whole = true; //  every event of the reply was taken or already held
+    char err[256];
+    for (size_t i = 0; i < feed->n_events && count < LD_SYNC_BATCH_MAX; i++) {
+        ld_event_t *event = NULL;
+        ld_status_t rc =
+            ld_event_decode (feed->events[i].data, feed->events[i].len, 0, &event, err, sizeof err);
+        if (rc == LD_OK && ld_event_verify (event) != LD_OK)
+            rc = ld_fail (err, sizeof err, LD_ERR_BAD_SIGNATURE, "seq %" PRIu64,
+                          ld_event_seq (event));
+        if (rc == LD_OK && memcmp (ld_event_author (event), self->key, LD_KEY_BYTES) != 0)
+            rc = ld_fail (err, sizeof err, LD_ERR_BAD_KEY, "an event of another author");
+        if (rc != LD_OK) {
+            ld_event_destroy (&event);
+            s_warn (self, "restore: the broker sent a bad event of the own feed: %s", err);
+            whole = false;
+            break;
+        }
+        uint64_t seq = ld_event_seq (event);
+        if (seq <= self->head_seq + count) {
+            ld_event_destroy (&event); //  already held (a repeated reply)
+            continue;
+        }
+        if (seq != self->head_seq + count + 1) {
+            ld_event_destroy (&event);
+            whole = false;
+            break;
+        }
+        self->events[count++] = event;
+    }
+    ld_status_t rc = LD_OK;
+    if (count > 0) {
+        rc = ld_store_append (self->store, self->events, count, zclock_time (), self->results, err,
+                              sizeof err);
+        for (size_t i = 0; rc == LD_OK && i < count; i++)
+            if (self->results[i].status != LD_OK)
+                rc = ld_fail (err, sizeof err, self->results[i].status, "restored seq %" PRIu64,
+                              ld_event_seq (self->events[i]));
+        if (rc == LD_OK) {
+            self->head_seq = ld_event_seq (self->events[count - 1]);
+            memcpy (self->head_id, ld_event_id (self->events[count - 1]), LD_ID_BYTES);
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        ld_event_destroy (&self->events[i]);
+    if (rc == LD_ERR_IO || rc == LD_ERR_CORRUPT) {
+        s_fatal (self, "cannot store the restored feed", err);
+        return;
+    }
+    if (rc != LD_OK) {
+        s_warn (self, "restore: cannot store a chunk: %s", err);
+        self->restore_at = now + S_RESTORE_WAIT_MS; //  ask again later
+        return;
+    }
+    if (feed->done && whole)
+        s_restore_finish (self, now);
+    else if (whole || count > 0)
+        s_restore_request (self, now);
+    else
+        self->restore_at = now + S_RESTORE_WAIT_MS;
+}
+
+//  --------------------------------------------------------------------------
+//  Broker replies
+
+static void
+s_broker_receive (s_node_t *self)
+{
+    while (!self->fatal && (zsock_events (self->broker) & ZMQ_POLLIN)) {
+        char err[256];
+        ld_reply_t *reply = ld_reply_recv (self->broker, err, sizeof err);
+        if (!reply) {
+            s_warn (self, "ignored a bad reply from the broker: %s", err);
+            continue;
+        }
+        int64_t now = zclock_mono ();
+        switch (reply->kind_case) {
+            case LIANDONG__SYNC__REPLY__KIND_ACK:
+                s_on_ack (self, reply->ack, now);
+                break;
+            case LIANDONG__SYNC__REPLY__KIND_FEED:
+                s_on_feed (self, reply->feed, now);
+                break;
+            case LIANDONG__SYNC__REPLY__KIND_ERROR:
+                //  A feed the broker never stored: nothing to restore.
+                if (self->restoring
+                    && strcmp (reply->error->status, ld_status_name (LD_ERR_NOT_FOUND)) == 0)
+                    s_restore_finish (self, now);
+                else
+                    s_warn (self, "broker error: %s: %s", reply->error->status,
+                            reply->error->reason);
+                break;
+            default:
+                break; //  Welcome, ...: nothing the node asked for
+        }
+        ld_reply_free (&reply);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Authoring
+
+//  Why an Author request cannot be signed, written into reason; or NULL.
+static const char *
+s_author_refusal (s_node_t *self, const Liandong__Sync__Author *author, char *reason, size_t size)
+{
+    if (self->dead)
+        return self->dead;
+    if (self->restoring)
+        return S_RESTORING;
+    if (self->behind_seq > self->head_seq) {
+        snprintf (reason, size,
+                  "own feed is behind the broker's (seq %" PRIu64 " there, %" PRIu64
+                  " here): signing would fork it; restore into an empty data dir",
+                  self->behind_seq, self->head_seq);
+        return reason;
+    }
+    ld_status_t rc = ld_topic_check (author->topic, strlen (author->topic));
+    if (rc == LD_OK)
+        rc = ld_type_check (author->type, strlen (author->type));
+    if (rc != LD_OK) {
+        snprintf (reason, size, "%s: %s", ld_status_name (rc), ld_status_text (rc));
+        return reason;
+    }
+    return NULL;
+}
+
+static int64_t
+s_wait_deadline (const Liandong__Sync__Author *author, int64_t now)
+{
+    int64_t wait = S_WAIT_DEFAULT_MS;
+    if (author->has_timeout_ms && author->timeout_ms > 0)
+        wait = author->timeout_ms < S_WAIT_MAX_MS ? author->timeout_ms : S_WAIT_MAX_MS;
+    return now + wait;
+}
+
+//  Signs the pending requests in order, commits them in one transaction,
+//  then answers or holds each.
+static void
+s_author_commit (s_node_t *self, size_t count)
+{
+    int64_t now_ms = zclock_time ();
+    uint64_t seq = self->head_seq;
+    uint8_t prev[LD_ID_BYTES];
+    memcpy (prev, self->head_id, LD_ID_BYTES);
+    size_t signed_count = 0;
+    char err[256];
+    for (size_t i = 0; i < count; i++) {
+        s_pending_t *pending = &self->pending[i];
+        const Liandong__Sync__Author *author = pending->request->author;
+        ld_status_t rc = ld_event_sign (
+            self->identity, seq + 1, seq ? prev : NULL, now_ms, author->topic, author->type,
+            author->has_payload ? author->payload.data : NULL,
+            author->has_payload ? author->payload.len : 0, &pending->event, err, sizeof err);
+        if (rc != LD_OK) {
+            char reason[S_REASON_MAX];
+            snprintf (reason, sizeof reason, "%s: %s", ld_status_name (rc), err);
+            s_reply_authored (self, pending->peer, author->tag, "refused", NULL, 0, reason);
+            continue;
+        }
+        self->events[signed_count++] = pending->event;
+        seq++;
+        memcpy (prev, ld_event_id (pending->event), LD_ID_BYTES);
+    }
+    ld_status_t rc = ld_store_append (self->store, self->events, signed_count, now_ms,
+                                      self->results, err, sizeof err);
+    for (size_t i = 0; rc == LD_OK && i < signed_count; i++)
+        if (self->results[i].status != LD_OK || self->results[i].duplicate)
+            rc = ld_fail (err, sizeof err, LD_ERR_CORRUPT,
+                          "the own feed changed under the node at seq %" PRIu64,
+                          ld_event_seq (self->events[i]));
+    if (rc == LD_OK && signed_count > 0) {
+        self->head_seq = seq;
+        memcpy (self->head_id, prev, LD_ID_BYTES);
+        s_outbox_limit (self);
+    }
+    if (rc != LD_OK && rc != LD_ERR_FULL)
+        s_fatal (self, "cannot commit to the own feed", err);
+    int64_t now = zclock_mono ();
+    for (size_t i = 0; i < count; i++) {
+        s_pending_t *pending = &self->pending[i];
+        const Liandong__Sync__Author *author = pending->request->author;
+        if (!pending->event) {
+            //  refused before the commit: answered above
+        }
+        else if (rc != LD_OK) {
+            //  A full disk stored nothing; after an I/O error nothing is
+            //  known (the node stops and recovers from the WAL on restart).
+            char reason[S_REASON_MAX];
+            snprintf (reason, sizeof reason, "%s: %s%s", ld_status_name (rc), err,
+                      rc == LD_ERR_FULL ? ""
+                                        : "; the node stopped, the event may or may not be in "
+                                          "its feed after a restart");
+            s_reply_authored (self, pending->peer, author->tag, "refused", NULL, 0, reason);
+        }
+        else if (author->has_wait && author->wait)
+            s_waiter_add (self, &pending->peer, author->tag, pending->event,
+                          s_wait_deadline (author, now));
+        else
+            s_reply_authored (self, pending->peer, author->tag, "committed",
+                              ld_event_id (pending->event), ld_event_seq (pending->event), NULL);
+        ld_event_destroy (&pending->event);
+        ld_control_request_free (&pending->request);
+        zframe_destroy (&pending->peer);
+    }
+    s_outbox_pump (self, now);
+}
+
+//  Takes every control request available without blocking; Author
+//  requests are gathered for one group commit.
+static void
+s_control_receive (s_node_t *self)
+{
+    size_t count = 0;
+    while (!self->fatal && count < LD_SYNC_BATCH_MAX
+           && (zsock_events (self->control) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (self->control);
+        if (!msg)
+            break;
+        zframe_t *peer = zmsg_pop (msg);
+        zframe_t *frame = zmsg_first (msg);
+        ld_control_request_t *request = NULL;
+        char err[256];
+        ld_status_t rc;
+        if (!peer) {
+            //  nothing to answer
+        }
+        else if (zmsg_size (msg) != 1)
+            s_reply_error (self, peer, LD_ERR_MALFORMED, "a request is one frame");
+        else if ((rc = ld_control_request_decode (zframe_data (frame), zframe_size (frame),
+                                                  &request, err, sizeof err))
+                 != LD_OK)
+            s_reply_error (self, peer, rc, err);
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS) {
+            //  Commit what came before, so the status includes it.
+            if (count > 0)
+                s_author_commit (self, count);
+            count = 0;
+            s_reply_status (self, peer);
+        }
+        else {
+            char reason[S_REASON_MAX];
+            const char *refusal = s_author_refusal (self, request->author, reason, sizeof reason);
+            if (refusal)
+                s_reply_authored (self, peer, request->author->tag, "refused", NULL, 0, refusal);
+            else {
+                self->pending[count++] = (s_pending_t){peer, request, NULL};
+                peer = NULL;
+                request = NULL;
+            }
+        }
+        ld_control_request_free (&request);
+        zframe_destroy (&peer);
+        zmsg_destroy (&msg);
+    }
+    if (count > 0)
+        s_author_commit (self, count);
+}
+
+//  --------------------------------------------------------------------------
+//  The actor
+
+//  Milliseconds until the earliest deadline, or -1 for none.
+static long
+s_poll_timeout (s_node_t *self, int64_t now)
+{
+    int64_t next = ld_outbox_deadline (self->outbox, now);
+    if (self->waiters_check_at < next)
+        next = self->waiters_check_at;
+    if (ld_outbox_acked_seq (self->outbox) != self->saved_seq && self->save_at < next)
+        next = self->save_at;
+    if (self->restoring && self->restore_at < next)
+        next = self->restore_at;
+    if (next == INT64_MAX)
+        return -1;
+    return next <= now ? 0 : (long) (next - now);
+}
+
+static void
+s_tick (s_node_t *self, int64_t now)
+{
+    s_waiters_expire (self, now);
+    if (ld_outbox_tick (self->outbox, now))
+        zsys_debug ("node: no Ack in time; sending again from seq %" PRIu64,
+                    ld_outbox_acked_seq (self->outbox) + 1);
+    if (self->restoring && (now >= self->restore_at || self->restore_unsent))
+        s_restore_request (self, now);
+    s_save_acked (self, now, false);
+    s_outbox_pump (self, now);
+}
+
+static void
+s_node_actor (zsock_t *pipe, void *args)
+{
+    s_node_t *self = args;
+    self->pipe = pipe;
+    zsock_signal (pipe, 0);
+    int64_t now = zclock_mono ();
+    if (self->restoring)
+        s_restore_request (self, now);
+    s_outbox_pump (self, now);
+    while (!self->terminated) {
+        now = zclock_mono ();
+        bool serving = !self->fatal;
+        zmq_pollitem_t items[] = {
+            {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (self->broker), 0,
+             ZMQ_POLLIN | (self->want_out || self->restore_unsent ? ZMQ_POLLOUT : 0), 0},
+        };
+        int rc = zmq_poll (items, serving ? 3 : 1, serving ? s_poll_timeout (self, now) : -1);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            break; //  the context is terminating
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            zstr_free (&command);
+            continue;
+        }
+        if (!serving)
+            continue;
+        if (items[2].revents & ZMQ_POLLIN)
+            s_broker_receive (self);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_control_receive (self);
+        if (!self->fatal)
+            s_tick (self, zclock_mono ());
+    }
+    if (!self->fatal)
+        s_save_acked (self, zclock_mono (), true);
+    //  Waiting clients learn that their events are safe in the own feed.
+    for (s_waiter_t *waiter = zlistx_first (self->waiters); waiter;
+         waiter = zlistx_next (self->waiters))
+        s_waiter_answer (self, waiter, "queued", "node stopping; the outbox will deliver it");
+    s_node_destroy (&self);
+}
+
+//  --------------------------------------------------------------------------
+//  Construction
+
+//  True if a process accepts connections on the unix socket at path.
+static bool
+s_ipc_in_use (const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen (path) >= sizeof addr.sun_path)
+        return false;
+    strcpy (addr.sun_path, path);
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool in_use = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return in_use;
+}
+
+static ld_status_t
+s_prepare_dir (s_node_t *self, const char *dir, char *err, size_t err_size)
+{
+    if (mkdir (dir, 0700) != 0 && errno != EEXIST)
+        return ld_fail (err, err_size, LD_ERR_IO, "cannot create data dir '%s': %s", dir,
+                        strerror (errno));
+    char path[S_PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", dir, LD_NODE_LOCK_FILE) >= (int) sizeof path)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "data dir path '%s' is too long", dir);
+    self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (self->lock_fd < 0)
+        return ld_fail (err, err_size, LD_ERR_IO, "cannot open '%s': %s", path, strerror (errno));
+    if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return ld_fail (err, err_size, errno == EWOULDBLOCK ? LD_ERR_EXISTS : LD_ERR_IO,
+                        "data dir '%s' is in use by another node", dir);
+    return LD_OK;
+}
+
+//  Loads the own head, the outbox position, and the dead and restore marks.
+static ld_status_t
+s_load_state (s_node_t *self, const ld_node_config_t *config, char *err, size_t err_size)
+{
+    ld_head_t head;
+    if (ld_store_head (self->store, self->key, &head) == LD_OK) {
+        self->head_seq = head.seq;
+        memcpy (self->head_id, head.id, LD_ID_BYTES);
+    }
+    int64_t value;
+    uint64_t acked = 0;
+    if (ld_store_meta_get (self->store, S_META_ACKED, &value) == LD_OK && value > 0)
+        acked = (uint64_t) value < self->head_seq ? (uint64_t) value : self->head_seq;
+    self->saved_seq = acked;
+    self->outbox = ld_outbox_new (acked);
+    if (!self->outbox)
+        return LD_ERR_NOMEM;
+    self->dead = ld_store_meta_get_text (self->store, S_META_DEAD);
+    if (self->dead && ld_store_meta_get (self->store, S_META_DEAD_SEQ, &value) == LD_OK)
+        self->dead_seq = (uint64_t) value;
+    bool unfinished = ld_store_meta_get (self->store, S_META_RESTORING, &value) == LD_OK && value;
+    if (config->restore && self->head_seq > 0 && !unfinished)
+        return ld_fail (err, err_size, LD_ERR_USAGE,
+                        "cannot restore into data dir '%s': it holds the own feed up to seq "
+                        "%" PRIu64 " (--restore needs a data dir without own events)",
+                        config->data_dir, self->head_seq);
+    s_outbox_limit (self);
+    self->restoring = config->restore || unfinished;
+    if (self->restoring && !unfinished) {
+        ld_status_t rc = ld_store_meta_set (self->store, S_META_RESTORING, 1);
+        if (rc != LD_OK)
+            return ld_fail (err, err_size, rc, "cannot mark the restore in '%s'", config->data_dir);
+    }
+    return LD_OK;
+}
+
+static ld_status_t
+s_open_sockets (s_node_t *self, const ld_node_config_t *config, char *err, size_t err_size)
+{
+    const char *path = config->control + strlen (S_IPC_PREFIX);
+    if (s_ipc_in_use (path))
+        return ld_fail (err, err_size, LD_ERR_EXISTS,
+                        "control socket '%s' is in use by another process", config->control);
+    char endpoint[S_PATH_MAX + 16];
+    snprintf (endpoint, sizeof endpoint, "@%s", config->control);
+    ld_socket_spec_t control = {
+        .type = ZMQ_ROUTER,
+        .endpoints = endpoint,
+        .max_message = S_CONTROL_FRAME_MAX,
+        .sndhwm = S_CONTROL_HWM,
+        .rcvhwm = S_CONTROL_HWM,
+    };
+    //  Only the owner may connect: the socket file is created 0700.
+    mode_t old_umask = umask (077);
+    self->control = ld_socket_new (&control, err, err_size);
+    umask (old_umask);
+    if (!self->control)
+        return LD_ERR_USAGE;
+    snprintf (endpoint, sizeof endpoint, ">%s", config->broker);
+    ld_socket_spec_t broker = {
+        .type = ZMQ_DEALER,
+        .endpoints = endpoint,
+        .max_message = LD_SYNC_FRAME_MAX,
+        .immediate = true, //  nothing queued toward a dead connection
+    };
+    self->broker = ld_socket_new (&broker, err, err_size);
+    return self->broker ? LD_OK : LD_ERR_USAGE;
+}
+
+static ld_status_t
+s_node_open (const ld_node_config_t *config, s_node_t **self_p, char *err, size_t err_size)
+{
+    *self_p = NULL;
+    if (!config->data_dir || !config->identity_path || !config->broker || !config->control)
+        return ld_fail (err, err_size, LD_ERR_USAGE,
+                        "data dir, identity, broker and control "
+                        "are all required");
+    if (strncmp (config->control, S_IPC_PREFIX, strlen (S_IPC_PREFIX)) != 0
+        || config->control[strlen (S_IPC_PREFIX)] == '\0' || strlen (config->control) >= S_PATH_MAX)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "control endpoint '%s' is not ipc://PATH",
+                        config->control);
+    s_node_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return LD_ERR_NOMEM;
+    self->lock_fd = -1;
+    self->waiters_check_at = INT64_MAX;
+    self->broker_endpoint = strdup (config->broker);
+    self->waiters = zlistx_new ();
+    self->batch_bytes = malloc (LD_SYNC_CHUNK_BYTES);
+    ld_status_t rc = LD_ERR_NOMEM;
+    if (!self->broker_endpoint || !self->waiters || !self->batch_bytes)
+        goto failed;
+    zlistx_set_destructor (self->waiters, s_waiter_destroy);
+    rc = s_prepare_dir (self, config->data_dir, err, err_size);
+    if (rc != LD_OK)
+        goto failed;
+    rc = ld_identity_load (config->identity_path, &self->identity, err, err_size);
+    if (rc != LD_OK)
+        goto failed;
+    memcpy (self->key, ld_identity_public_key (self->identity), LD_KEY_BYTES);
+    char path[S_PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/%s", config->data_dir, LD_STORE_FILE)
+        >= (int) sizeof path) {
+        rc = ld_fail (err, err_size, LD_ERR_USAGE, "data dir path is too long");
+        goto failed;
+    }
+    rc = ld_store_open (path, &self->store, err, err_size);
+    if (rc == LD_OK)
+        rc = s_load_state (self, config, err, err_size);
+    if (rc == LD_OK)
+        rc = s_open_sockets (self, config, err, err_size);
+    if (rc != LD_OK)
+        goto failed;
+    *self_p = self;
+    return LD_OK;
+failed:
+    s_node_destroy (&self);
+    return rc;
+}
+
+static void
+s_node_destroy (s_node_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_node_t *self = *self_p;
+    zlistx_destroy (&self->waiters);
+    ld_outbox_destroy (&self->outbox);
+    zsock_destroy (&self->control);
+    zsock_destroy (&self->broker);
+    ld_store_destroy (&self->store);
+    ld_identity_destroy (&self->identity);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd); //  releases the lock
+    free (self->broker_endpoint);
+    free (self->dead);
+    free (self->batch_bytes);
+    free (self);
+    *self_p = NULL;
+}
+
+zactor_t *
+ld_node_new (const ld_node_config_t *config, ld_status_t *status_p, char *err, size_t err_size)
+{
+    ld_status_t ignored;
+    if (!status_p)
+        status_p = &ignored;
+    s_node_t *self = NULL;
+    *status_p = s_node_open (config, &self, err, err_size);
+    if (*status_p != LD_OK)
+        return NULL;
+    zactor_t *actor = zactor_new (s_node_actor, self);
+    if (!actor) {
+        s_node_destroy (&self);
+        *status_p = ld_fail (err, err_size, LD_ERR_NOMEM, "cannot start the node thread");
+    }
+    return actor;
+}
+
+void
+ld_node_destroy (zactor_t **self_p)
+{
+    zactor_destroy (self_p);
+}
