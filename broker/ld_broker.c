@@ -952,6 +952,11 @@ s_start (s_self_t *self, char *err, size_t err_size)
         .router_mandatory = true,
         .sndhwm = 10000,
         .rcvhwm = 10000,
+        //  The ROUTER's input stops at its HWM while the broker is busy;
+        //  libzmq 4.3.4 aborts if a heartbeat fires then and the peer has
+        //  gone (zeromq/libzmq#3937, #4364). A client that dies is noticed
+        //  by TCP keepalive instead, and costs only an unroutable reply.
+        .no_heartbeat = true,
     };
     self->router = ld_socket_new (&spec, err, err_size);
     if (!self->router)

@@ -19,6 +19,7 @@ int ld_cmd_demo (int argc, char **argv);
 int ld_cmd_broker (int argc, char **argv);
 int ld_cmd_node (int argc, char **argv);
 int ld_cmd_publish (int argc, char **argv);
+int ld_cmd_tail (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).

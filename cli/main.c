@@ -35,6 +35,7 @@ static const s_command_t s_commands[] = {
     {"publish", ld_cmd_publish, "publish events through a node (--text, --json, NDJSON)"},
     {"keygen", ld_cmd_keygen, "create an identity: DIR/identity.secret and DIR/identity.pub"},
     {"inspect", ld_cmd_inspect, "decode and verify an envelope, print it as JSON"},
+    {"tail", ld_cmd_tail, "follow a broker's events: catch up, then live, gap-free"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };

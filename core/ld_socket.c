@@ -26,9 +26,17 @@ ld_socket_new (const ld_socket_spec_t *spec, char *err, size_t err_size)
         zsock_set_router_mandatory (sock, 1);
     zsock_set_reconnect_ivl (sock, LD_SOCKET_RECONNECT_MS);
     zsock_set_reconnect_ivl_max (sock, LD_SOCKET_RECONNECT_MAX_MS);
-    zsock_set_heartbeat_ivl (sock, LD_SOCKET_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (sock, LD_SOCKET_HEARTBEAT_TIMEOUT_MS);
-    zsock_set_heartbeat_ttl (sock, LD_SOCKET_HEARTBEAT_TIMEOUT_MS);
+    if (!spec->no_heartbeat) {
+        zsock_set_heartbeat_ivl (sock, LD_SOCKET_HEARTBEAT_IVL_MS);
+        zsock_set_heartbeat_timeout (sock, LD_SOCKET_HEARTBEAT_TIMEOUT_MS);
+        zsock_set_heartbeat_ttl (sock, LD_SOCKET_HEARTBEAT_TIMEOUT_MS);
+    }
+    else {
+        //  Without ZMTP heartbeats, let TCP notice dead peers eventually.
+        zsock_set_tcp_keepalive (sock, 1);
+        zsock_set_tcp_keepalive_idle (sock, 60);
+        zsock_set_tcp_keepalive_intvl (sock, 10);
+    }
     if (spec->endpoints && zsock_attach (sock, spec->endpoints, false) != 0) {
         snprintf (err, err_size, "cannot use endpoint '%s': %s", spec->endpoints,
                   zmq_strerror (errno));

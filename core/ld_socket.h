@@ -28,6 +28,11 @@ typedef struct {
     int sndhwm, rcvhwm;    //  0: libzmq's default (1000)
     bool immediate;        //  queue only to completed connections
     bool router_mandatory; //  ROUTER: report unroutable peers instead of dropping
+    bool no_heartbeat;     //  no ZMTP heartbeats: for a socket whose receive queue may
+                           //  fill (a SUB behind a slow reader), whose owner checks
+                           //  liveness by its own messages. libzmq 4.3.4 aborts when a
+                           //  heartbeat fires on a connection whose input is stopped at
+                           //  the HWM (zeromq/libzmq#3937, #4364, #4767; unfixed).
 } ld_socket_spec_t;
 
 //  A new socket as described, or NULL with a reason in err (an endpoint

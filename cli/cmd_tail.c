@@ -1,0 +1,889 @@
+/*  cmd_tail.c -- `liandong tail`: follow a broker's events with no gap and
+    no duplicate, across catch-up, live delivery, dropped messages and broker
+    restarts.
+
+    The zguide "Clone" pattern, with the broker's store sequence numbers as
+    the only source of truth (live delivery is a doorbell, never trusted to
+    be complete):
+
+      1. DEALER to --broker: Hello -> Welcome (live endpoint, last_seq);
+      2. SUB to the live endpoint, subscribed to the prefix, before any
+         catch-up, so that what is published from then on reaches us live or
+         is already in the store when the catch-up reads it;
+      3. Catchup from `pos`, then follow live.
+
+    One number is the state that matters, pos: "every event with store seq
+    <= pos whose topic starts with the prefix has been printed" (or lies
+    before --from). pos only grows; an event is printed only if its store seq
+    is above pos, and pos then becomes that seq. So whatever arrives twice
+    (live and in a chunk, or twice in chunks) is printed once, and anything
+    missing shows as a store seq above pos that catch-up fills.
+
+    States
+      HELLO    a Hello is out: first contact, a reconnection, or the probe
+               of an idle LIVE. On Welcome: subscribe anew if the live
+               endpoint changed; CATCHUP if the broker (or a doorbell) holds
+               more than pos, else LIVE.
+      CATCHUP  one Catchup stream is open. Chunks are applied in order:
+               events above pos printed, then pos = max (pos, cursor).
+               Credit keeps S_WINDOW chunks in flight, granted as they are
+               printed, so a slow terminal holds the broker to a few chunks.
+               Live messages are doorbells only (the highest seq rung
+               during the stream is kept). The chunk that says caught_up
+               ends the stream: CATCHUP again if a doorbell rang above pos,
+               else LIVE.
+      LIVE     live message with seq s: s <= pos is a duplicate, dropped.
+               With an empty prefix, s == pos + 1 is printed at once (table
+               and raw output). Anything else -- a gap (dropped at the PUB's
+               high-water mark, or while we were stopped), or any message
+               under a prefix, where the seqs between matching events are
+               not ours to see -- starts CATCHUP from pos. After S_PROBE_MS
+               with no message at all, a Hello probes the broker: an answer
+               proves it alive and tells last_seq, which reveals a last
+               message dropped with nothing after it, and the live endpoint
+               after a restart.
+    A request unanswered within --timeout means the broker is gone or the
+    connection was lost (a broker drops the stream of a peer that went away,
+    e.g. a tail stopped with SIGSTOP past the heartbeat timeout): both
+    sockets are made anew and HELLO starts over from pos. Only one Catchup is
+    ever open on a socket and a new one is sent only after the previous one
+    ended or on a new socket, so chunks of two streams never mix.
+
+    --json prints every event from catch-up chunks, even with an empty
+    prefix, because only chunks carry the receipt (when the broker stored
+    the event, and the store seq of its receipt); live frames do not.
+
+    Every event printed is decoded with limits and, unless --trust-broker,
+    its signature verified; its topic must start with the prefix. A failure
+    is a broker we cannot believe: exit 65.
+
+    Exit codes: 0 after --count events or on SIGINT/SIGTERM; 64 usage; 65 an
+    event failed decoding, verification or the prefix; 69 the broker did not
+    answer the first Hello within --timeout, turned into another broker (its
+    key changed) or refused a request; 74 standard output failed.
+*/
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/time.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ld_cli.h"
+#include "ld_event.h"
+#include "ld_pbjson.h"
+#include "ld_socket.h"
+#include "ld_sync.h"
+#include "ld_table.h"
+
+#define S_TIMEOUT_DEFAULT_MS 5000 //  a request unanswered this long: reconnect
+#define S_TIMEOUT_MIN_MS     100
+#define S_TIMEOUT_MAX_MS     3600000
+#define S_PROBE_MS           1000 //  LIVE this long without a message: Hello
+#define S_WINDOW             4    //  catch-up chunks in flight
+#define S_LIVE_DRAIN_MAX     1024 //  live messages read per turn of the loop
+#define S_LIVE_RCVHWM        1000 //  live messages queued (up to 64 MiB) before drops
+#define S_ENDPOINT_MAX       256
+#define S_SHORT_CHARS        8  //  characters of a key or id in the table
+#define S_TEXT_WIDTH         40 //  table TEXT column when not on a terminal
+#define S_TEXT_WIDTH_MIN     16
+#define S_VARINT_MAX         10 //  bytes of a 64-bit varint
+
+typedef enum { S_TABLE, S_JSON, S_RAW } s_format_t;
+
+typedef enum { S_HELLO, S_CATCHUP, S_LIVE } s_state_t;
+
+typedef struct {
+    const char *broker;
+    const char *prefix;
+    bool from_set;
+    uint64_t from;
+    uint64_t count; //  0: no limit
+    s_format_t format;
+    bool trust;
+    int timeout_ms;
+} s_options_t;
+
+typedef struct {
+    s_options_t opt;
+    int signal_fd;
+    zsock_t *dealer;
+    zsock_t *sub;
+    char live[S_ENDPOINT_MAX]; //  endpoint sub is connected to
+    s_state_t state;
+    bool have_pos;
+    uint64_t pos;      //  see the comment at the top
+    uint64_t doorbell; //  highest live seq seen since the last Catchup
+    uint32_t credit;   //  chunks the broker may still send us
+    int64_t deadline;  //  HELLO, CATCHUP: reply due; LIVE: probe
+    bool contacted;    //  a Welcome has come at least once
+    bool outage;       //  a lost connection was reported, not yet its end
+    bool have_key;
+    uint8_t broker_key[LD_KEY_BYTES];
+    uint64_t printed;
+    bool malformed_reported;
+    ld_table_stream_t *table;
+    bool done;
+    int exit_code;
+} s_tail_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: liandong tail --broker tcp://HOST:PORT [--prefix P] [--from N]\n"
+             "                     [--count N] [--json|--raw] [--trust-broker] [--timeout MS]\n"
+             "\n"
+             "Prints a broker's events as they are stored, each once and in store order:\n"
+             "first those already stored after --from, then new ones as they come.\n"
+             "\n"
+             "  --broker EP      the broker's --listen endpoint\n"
+             "  --prefix P       only events whose topic starts with P (bytes: end segments\n"
+             "                   with '/', as in note/wudang/)\n"
+             "  --from N         start after store seq N (0: everything stored); default:\n"
+             "                   only events stored from now on\n"
+             "  --count N        exit after printing N events\n"
+             "  --json           one JSON object per line (NDJSON), with receipt\n"
+             "  --raw            the envelopes, each as a varint length and its bytes\n"
+             "                   (protobuf's delimited form, read by 'liandong inspect')\n"
+             "  --trust-broker   do not verify signatures (the broker verified them)\n"
+             "  --timeout MS     a broker silent this long is reconnected; at first contact,\n"
+             "                   an error (default %d)\n"
+             "\n"
+             "Exit codes: 0 done or stopped by SIGINT/SIGTERM; 64 usage; 65 an event\n"
+             "failed verification; 69 the broker cannot be reached or refused; 74 output.\n",
+             S_TIMEOUT_DEFAULT_MS);
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  A decimal number in 0..max, the whole text.
+static int
+s_parse_u64 (const char *text, uint64_t max, uint64_t *value)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || text[0] == '+' || parsed > max)
+        return -1;
+    *value = (uint64_t) parsed;
+    return 0;
+}
+
+static void
+s_finish (s_tail_t *self, int exit_code)
+{
+    if (!self->done) {
+        self->done = true;
+        self->exit_code = exit_code;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Output
+
+//  The base64 part of a key or id text form, cut to S_SHORT_CHARS.
+static void
+s_short (const char *text, char out[S_SHORT_CHARS + 1])
+{
+    const char *colon = strchr (text, ':');
+    snprintf (out, S_SHORT_CHARS + 1, "%.*s", S_SHORT_CHARS, colon ? colon + 1 : text);
+}
+
+//  What the TEXT column shows: a note's text, another known payload as
+//  compact JSON, an unknown one by its size. A new string, or NULL.
+static char *
+s_summary (const ld_event_t *event, json_t *body)
+{
+    json_t *payload = json_object_get (body, "payload");
+    if (!payload)
+        return strdup ("");
+    if (json_is_string (payload)) {
+        //  the mapping printed the bytes: a type this build does not know
+        size_t size = 0;
+        ld_event_payload (event, &size);
+        char *text = NULL;
+        return asprintf (&text, "(%zu bytes)", size) < 0 ? NULL : text;
+    }
+    json_t *text = json_object_get (payload, "text");
+    if (json_is_string (text))
+        return strdup (json_string_value (text));
+    return json_dumps (payload, JSON_COMPACT);
+}
+
+static int
+s_print_table (s_tail_t *self, uint64_t store_seq, const ld_event_t *event, json_t *json)
+{
+    json_t *body = json_object_get (json, "body");
+    char store_seq_text[24], seq_text[24], author[S_SHORT_CHARS + 1], id[S_SHORT_CHARS + 1];
+    snprintf (store_seq_text, sizeof store_seq_text, "%" PRIu64, store_seq);
+    snprintf (seq_text, sizeof seq_text, "%" PRIu64, ld_event_seq (event));
+    char text_form[LD_ID_TEXT_BYTES];
+    ld_key_to_text (ld_event_author (event), text_form);
+    s_short (text_form, author);
+    ld_id_to_text (ld_event_id (event), text_form);
+    s_short (text_form, id);
+    char *summary = s_summary (event, body);
+    if (!summary)
+        return -1;
+    const char *cells[] = {store_seq_text,        author,  seq_text, ld_event_topic (event),
+                           ld_event_type (event), summary, id};
+    int rc = ld_table_stream_row (self->table, stdout, cells);
+    free (summary);
+    return rc;
+}
+
+//  Sets key in line to a copy of member key of from, if present.
+static int
+s_copy_member (json_t *line, json_t *from, const char *key)
+{
+    json_t *value = json_object_get (from, key);
+    return value ? json_object_set (line, key, value) : 0;
+}
+
+static int
+s_set_u64 (json_t *object, const char *key, uint64_t value)
+{
+    char text[24];
+    snprintf (text, sizeof text, "%" PRIu64, value);
+    return json_object_set_new (object, key, json_string (text));
+}
+
+//  One NDJSON line: {"storeSeq","id","author","seq","topic","type","timeMs",
+//  "receipt":{"storeSeq","storedMs"},"payload"}, 64-bit numbers as strings
+//  (the canonical mapping), keys and ids in their text forms.
+static int
+s_print_json (uint64_t store_seq, json_t *json, const Liandong__Sync__Stored *stored)
+{
+    json_t *body = json_object_get (json, "body");
+    json_t *line = json_object ();
+    int rc = line ? 0 : -1;
+    rc = rc ? rc : s_set_u64 (line, "storeSeq", store_seq);
+    rc = rc ? rc : s_copy_member (line, json, "id");
+    const char *body_keys[] = {"author", "seq", "topic", "type", "timeMs"};
+    for (size_t i = 0; i < sizeof body_keys / sizeof body_keys[0]; i++)
+        rc = rc ? rc : s_copy_member (line, body, body_keys[i]);
+    if (rc == 0 && stored && (stored->has_receipt_seq || stored->has_stored_ms)) {
+        json_t *receipt = json_object ();
+        if (!receipt || json_object_set_new (line, "receipt", receipt) != 0)
+            rc = -1;
+        if (rc == 0 && stored->has_receipt_seq)
+            rc = s_set_u64 (receipt, "storeSeq", stored->receipt_seq);
+        if (rc == 0 && stored->has_stored_ms)
+            rc = s_set_u64 (receipt, "storedMs", (uint64_t) stored->stored_ms);
+    }
+    rc = rc ? rc : s_copy_member (line, body, "payload");
+    //  no JSON_ENSURE_ASCII: Chinese prints as itself
+    char *text = rc == 0 ? json_dumps (line, JSON_COMPACT) : NULL;
+    json_decref (line);
+    if (!text)
+        return -1;
+    rc = fputs (text, stdout) == EOF || fputc ('\n', stdout) == EOF ? -1 : 0;
+    free (text);
+    return rc;
+}
+
+//  The envelope in protobuf's delimited form: varint length, then bytes.
+static int
+s_print_raw (const uint8_t *envelope, size_t size)
+{
+    uint8_t varint[S_VARINT_MAX];
+    size_t used = 0;
+    uint64_t value = size;
+    do {
+        varint[used++] = (uint8_t) ((value & 0x7F) | (value > 0x7F ? 0x80 : 0));
+        value >>= 7;
+    } while (value);
+    if (fwrite (varint, 1, used, stdout) != used || fwrite (envelope, 1, size, stdout) != size)
+        return -1;
+    return 0;
+}
+
+//  Decodes, checks and prints one event; stored is NULL for a live one.
+//  Ends the tail on a failure or when --count is reached.
+static void
+s_emit (s_tail_t *self, uint64_t store_seq, const uint8_t *envelope, size_t size,
+        const Liandong__Sync__Stored *stored)
+{
+    char err[256];
+    ld_event_t *event = NULL;
+    ld_status_t rc = ld_event_decode (envelope, size, 0, &event, err, sizeof err);
+    if (rc != LD_OK) {
+        ld_cli_error ("broker sent an event that does not decode at store seq %" PRIu64 ": %s [%s]",
+                      store_seq, err, ld_status_name (rc));
+        s_finish (self, EX_DATAERR);
+        return;
+    }
+    char id[LD_ID_TEXT_BYTES];
+    ld_id_to_text (ld_event_id (event), id);
+    if (!self->opt.trust && (rc = ld_event_verify (event)) != LD_OK) {
+        ld_cli_error ("event '%s' at store seq %" PRIu64 " fails verification: %s [%s]", id,
+                      store_seq, ld_status_text (rc), ld_status_name (rc));
+        s_finish (self, EX_DATAERR);
+        goto done;
+    }
+    const char *topic = ld_event_topic (event);
+    if (strncmp (topic, self->opt.prefix, strlen (self->opt.prefix)) != 0) {
+        ld_cli_error ("broker sent event '%s' at store seq %" PRIu64
+                      " under topic '%s', outside prefix '%s'",
+                      id, store_seq, topic, self->opt.prefix);
+        s_finish (self, EX_DATAERR);
+        goto done;
+    }
+    int written;
+    if (self->opt.format == S_RAW)
+        written = s_print_raw (envelope, size);
+    else {
+        json_t *json = ld_event_to_json (event);
+        if (!json)
+            written = -1;
+        else if (self->opt.format == S_JSON)
+            written = s_print_json (store_seq, json, stored);
+        else
+            written = s_print_table (self, store_seq, event, json);
+        json_decref (json);
+    }
+    if (written != 0 || ferror (stdout)) {
+        ld_cli_error ("cannot write to standard output: %s",
+                      ferror (stdout) ? strerror (errno) : ld_status_text (LD_ERR_NOMEM));
+        s_finish (self, EX_IOERR);
+        goto done;
+    }
+    self->printed++;
+    if (self->opt.count && self->printed >= self->opt.count)
+        s_finish (self, EX_OK);
+done:
+    ld_event_destroy (&event);
+}
+
+//  --------------------------------------------------------------------------
+//  Connection
+
+//  The live address to connect to, from the Welcome: tcp:// or ipc:// only,
+//  one endpoint (no ','); a wildcard host ("*", "0.0.0.0") is the host of
+//  --broker. Returns 0, or -1 if the address is unusable.
+static int
+s_live_address (const char *broker, const char *address, char *out, size_t size)
+{
+    if (!address || strchr (address, ',') || strpbrk (address, " \t\r\n")
+        || (strncmp (address, "tcp://", 6) != 0 && strncmp (address, "ipc://", 6) != 0))
+        return -1;
+    const char *host = address + 6;
+    bool wildcard = strncmp (address, "tcp://", 6) == 0
+                    && (strncmp (host, "*:", 2) == 0 || strncmp (host, "0.0.0.0:", 8) == 0);
+    int n;
+    if (wildcard && strncmp (broker, "tcp://", 6) == 0 && strrchr (broker, ':') > broker + 6) {
+        const char *broker_host = broker + 6;
+        int host_len = (int) (strrchr (broker, ':') - broker_host);
+        n = snprintf (out, size, "tcp://%.*s%s", host_len, broker_host, strchr (host, ':'));
+    }
+    else
+        n = snprintf (out, size, "%s", address);
+    return n > 0 && (size_t) n < size ? 0 : -1;
+}
+
+static void
+s_close (s_tail_t *self)
+{
+    zsock_destroy (&self->dealer);
+    zsock_destroy (&self->sub);
+    self->live[0] = '\0';
+}
+
+//  Connects the SUB to address and subscribes to the prefix. 0 or -1.
+static int
+s_subscribe (s_tail_t *self, const char *address)
+{
+    zsock_destroy (&self->sub);
+    self->live[0] = '\0';
+    char endpoint[S_ENDPOINT_MAX + 1], err[256];
+    snprintf (endpoint, sizeof endpoint, ">%s", address);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_SUB,
+        .endpoints = endpoint,
+        .max_message = LD_ENVELOPE_MAX_DEFAULT,
+        .rcvhwm = S_LIVE_RCVHWM,
+        //  Its queue fills whenever we print slower than events come (or
+        //  are stopped), and libzmq 4.3.4 aborts if a heartbeat then fires
+        //  (see ld_socket.h). Liveness is the DEALER's and the probe's job.
+        .no_heartbeat = true,
+    };
+    self->sub = ld_socket_new (&spec, err, sizeof err);
+    if (!self->sub) {
+        ld_cli_error ("cannot follow the live endpoint '%s': %s", address, err);
+        return -1;
+    }
+    zsock_set_subscribe (self->sub, self->opt.prefix);
+    snprintf (self->live, sizeof self->live, "%s", address);
+    return 0;
+}
+
+static void s_reconnect (s_tail_t *self);
+
+//  Sends a request; a message that cannot be queued means the connection
+//  is not usable: start over.
+static void
+s_send (s_tail_t *self, const ld_request_t *request)
+{
+    if (ld_request_send (self->dealer, request) != 0)
+        s_reconnect (self);
+}
+
+static void
+s_hello (s_tail_t *self)
+{
+    self->state = S_HELLO;
+    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
+    hello.has_version = 1;
+    hello.version = LD_SYNC_VERSION;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
+    request.hello = &hello;
+    //  If it cannot be queued, the deadline brings the next attempt.
+    ld_request_send (self->dealer, &request);
+}
+
+//  New sockets, then Hello. The SUB is made once the Welcome names it.
+static void
+s_reconnect (s_tail_t *self)
+{
+    s_close (self);
+    char endpoint[S_ENDPOINT_MAX + 1], err[256];
+    snprintf (endpoint, sizeof endpoint, ">%s", self->opt.broker);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_DEALER,
+        .endpoints = endpoint,
+        .max_message = LD_SYNC_FRAME_MAX,
+    };
+    self->dealer = ld_socket_new (&spec, err, sizeof err);
+    if (!self->dealer) {
+        ld_cli_error ("cannot connect to broker '%s': %s", self->opt.broker, err);
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    s_hello (self);
+}
+
+static void
+s_live (s_tail_t *self)
+{
+    self->state = S_LIVE;
+    self->deadline = s_now_ms () + S_PROBE_MS;
+}
+
+static void
+s_catchup (s_tail_t *self)
+{
+    self->state = S_CATCHUP;
+    self->credit = S_WINDOW;
+    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    //  Only a doorbell rung during this stream calls for another: one from
+    //  before is answered by it, and a bogus one (a seq the store never
+    //  reaches) then costs one empty round, not a loop.
+    self->doorbell = 0;
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = self->pos;
+    catchup.prefix = (char *) self->opt.prefix;
+    catchup.credit = S_WINDOW;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    s_send (self, &request);
+}
+
+static void
+s_grant_credit (s_tail_t *self)
+{
+    Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
+    credit.chunks = S_WINDOW - self->credit;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
+    request.credit = &credit;
+    self->credit = S_WINDOW;
+    s_send (self, &request);
+}
+
+//  --------------------------------------------------------------------------
+//  Replies and live messages
+
+static void
+s_on_welcome (s_tail_t *self, const Liandong__Sync__Welcome *welcome)
+{
+    if (welcome->broker_key.len != LD_KEY_BYTES)
+        return; //  not a Welcome we can use; the deadline retries
+    char key[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (welcome->broker_key.data, key);
+    if (self->have_key && memcmp (self->broker_key, welcome->broker_key.data, LD_KEY_BYTES) != 0) {
+        ld_cli_error ("broker '%s' is another broker now (key '%s'): its store sequence "
+                      "numbers do not continue this tail's",
+                      self->opt.broker, key);
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    memcpy (self->broker_key, welcome->broker_key.data, LD_KEY_BYTES);
+    self->have_key = true;
+    const char *offered = NULL;
+    for (size_t i = 0; i < welcome->n_endpoints; i++)
+        if (strcmp (welcome->endpoints[i]->name, "live") == 0)
+            offered = welcome->endpoints[i]->address;
+    char address[S_ENDPOINT_MAX];
+    if (s_live_address (self->opt.broker, offered, address, sizeof address) != 0) {
+        ld_cli_error ("broker '%s' offers no usable live endpoint ('%s')", self->opt.broker,
+                      offered ? offered : "");
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    //  Subscribe before catching up (the Clone pattern).
+    if ((!self->sub || strcmp (self->live, address) != 0) && s_subscribe (self, address) != 0) {
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    if (!self->have_pos) {
+        self->pos = welcome->last_seq;
+        self->have_pos = true;
+    }
+    if (self->outage)
+        ld_cli_error ("broker '%s' answers again; resuming after store seq %" PRIu64,
+                      self->opt.broker, self->pos);
+    self->contacted = true;
+    self->outage = false;
+    if (welcome->last_seq > self->pos || self->doorbell > self->pos)
+        s_catchup (self);
+    else
+        s_live (self);
+}
+
+static void
+s_on_events (s_tail_t *self, const Liandong__Sync__Events *events)
+{
+    for (size_t i = 0; i < events->n_events && !self->done; i++) {
+        const Liandong__Sync__Stored *stored = events->events[i];
+        if (stored->store_seq <= self->pos)
+            continue; //  printed already
+        s_emit (self, stored->store_seq, stored->envelope.data, stored->envelope.len, stored);
+        self->pos = stored->store_seq;
+    }
+    if (self->done)
+        return;
+    //  The broker scanned everything up to the cursor.
+    if (events->cursor > self->pos)
+        self->pos = events->cursor;
+    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    if (events->caught_up) {
+        if (self->doorbell > self->pos)
+            s_catchup (self);
+        else
+            s_live (self);
+        return;
+    }
+    if (self->credit > 0)
+        self->credit--;
+    if (self->credit <= S_WINDOW / 2)
+        s_grant_credit (self);
+}
+
+static void
+s_on_error (s_tail_t *self, const Liandong__Sync__Error *error)
+{
+    ld_status_t status = ld_status_from_name (error->status);
+    ld_cli_error ("broker '%s' refused: %s [%s]", self->opt.broker, error->reason, error->status);
+    s_finish (self, status == LD_STATUS_COUNT ? EX_UNAVAILABLE : ld_cli_exit_code (status));
+}
+
+static void
+s_on_reply (s_tail_t *self)
+{
+    char err[256];
+    ld_reply_t *reply = ld_reply_recv (self->dealer, err, sizeof err);
+    if (!reply) {
+        //  Ignored: the deadline recovers if it was the reply we wait for.
+        if (!self->malformed_reported)
+            ld_cli_error ("ignoring a malformed reply from broker '%s': %s", self->opt.broker, err);
+        self->malformed_reported = true;
+        return;
+    }
+    switch (reply->kind_case) {
+        case LIANDONG__SYNC__REPLY__KIND_WELCOME:
+            if (self->state == S_HELLO)
+                s_on_welcome (self, reply->welcome);
+            break;
+        case LIANDONG__SYNC__REPLY__KIND_EVENTS:
+            if (self->state == S_CATCHUP)
+                s_on_events (self, reply->events);
+            break;
+        case LIANDONG__SYNC__REPLY__KIND_ERROR:
+            s_on_error (self, reply->error);
+            break;
+        default:
+            break; //  not an answer to anything we ask
+    }
+    ld_reply_free (&reply);
+}
+
+static void
+s_on_live (s_tail_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->sub);
+    if (!msg)
+        return;
+    zframe_t *topic = zmsg_first (msg);
+    zframe_t *seq_frame = zmsg_next (msg);
+    zframe_t *envelope = zmsg_next (msg);
+    if (zmsg_size (msg) != 3 || !topic || zframe_size (seq_frame) != 8) {
+        zmsg_destroy (&msg);
+        return; //  not a live message; only catch-up is trusted anyway
+    }
+    uint64_t seq = ld_sync_get_u64 (zframe_data (seq_frame));
+    if (seq > self->pos) {
+        if (self->state != S_LIVE) {
+            if (seq > self->doorbell)
+                self->doorbell = seq;
+        }
+        else if (!*self->opt.prefix && seq == self->pos + 1 && self->opt.format != S_JSON) {
+            s_emit (self, seq, zframe_data (envelope), zframe_size (envelope), NULL);
+            self->pos = seq;
+            self->deadline = s_now_ms () + S_PROBE_MS;
+        }
+        else
+            s_catchup (self);
+    }
+    else if (self->state == S_LIVE)
+        self->deadline = s_now_ms () + S_PROBE_MS;
+    zmsg_destroy (&msg);
+}
+
+static void
+s_on_deadline (s_tail_t *self)
+{
+    if (self->state == S_LIVE) {
+        s_hello (self); //  the probe
+        return;
+    }
+    if (!self->contacted) {
+        ld_cli_error ("cannot reach broker '%s': no answer within %d ms", self->opt.broker,
+                      self->opt.timeout_ms);
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    if (!self->outage)
+        ld_cli_error ("broker '%s' does not answer; reconnecting", self->opt.broker);
+    self->outage = true;
+    s_reconnect (self);
+}
+
+//  --------------------------------------------------------------------------
+//  The loop
+
+static bool
+s_readable (zsock_t *sock)
+{
+    return sock && (zsock_events (sock) & ZMQ_POLLIN);
+}
+
+static int
+s_run (s_tail_t *self)
+{
+    s_reconnect (self);
+    while (!self->done) {
+        //  Output goes out before we wait: a terminal sees each event as it
+        //  comes, a pipe gets it in blocks.
+        if (fflush (stdout) != 0) {
+            ld_cli_error ("cannot write to standard output: %s", strerror (errno));
+            return EX_IOERR;
+        }
+        int64_t now = s_now_ms ();
+        zmq_pollitem_t items[3] = {
+            {NULL, self->signal_fd, ZMQ_POLLIN, 0},
+            {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
+            {self->sub ? zsock_resolve (self->sub) : NULL, 0, ZMQ_POLLIN, 0},
+        };
+        long wait = self->deadline > now ? (long) (self->deadline - now) : 0;
+        if (zmq_poll (items, self->sub ? 3 : 2, wait) < 0) {
+            if (errno == EINTR)
+                continue; //  e.g. resumed by SIGCONT
+            ld_cli_error ("cannot poll: %s", zmq_strerror (errno));
+            return EX_SOFTWARE;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo info;
+            if (read (self->signal_fd, &info, sizeof info) == (ssize_t) sizeof info)
+                s_finish (self, EX_OK);
+        }
+        //  Replies first: they are what moves pos.
+        while (!self->done && s_readable (self->dealer))
+            s_on_reply (self);
+        for (int i = 0; i < S_LIVE_DRAIN_MAX && !self->done && s_readable (self->sub); i++)
+            s_on_live (self);
+        if (!self->done && s_now_ms () >= self->deadline)
+            s_on_deadline (self);
+    }
+    if (fflush (stdout) != 0) {
+        ld_cli_error ("cannot write to standard output: %s", strerror (errno));
+        return EX_IOERR;
+    }
+    return self->exit_code;
+}
+
+//  The table's columns; TEXT takes what the terminal has left.
+static ld_table_stream_t *
+s_table_new (void)
+{
+    ld_table_column_t columns[] = {
+        {"SEQ", 7, true, true},    {"AUTHOR", S_SHORT_CHARS, false, false},
+        {"#", 6, true, true},      {"TOPIC", 30, false, false},
+        {"TYPE", 8, false, false}, {"TEXT", S_TEXT_WIDTH, false, false},
+        {"ID", 0, false, false},
+    };
+    size_t count = sizeof columns / sizeof columns[0];
+    struct winsize size;
+    if (isatty (STDOUT_FILENO) && ioctl (STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
+        int others = 0;
+        for (size_t i = 0; i < count; i++)
+            others += (i == 5 ? 0 : columns[i].width) + (i + 1 < count ? 2 : 0);
+        others += S_SHORT_CHARS;
+        int left = (int) size.ws_col - others;
+        columns[5].width = left > S_TEXT_WIDTH_MIN ? left : S_TEXT_WIDTH_MIN;
+    }
+    return ld_table_stream_new (columns, count);
+}
+
+static int
+s_parse (int argc, char **argv, s_options_t *opt)
+{
+    static const struct option options[] = {
+        {"broker", required_argument, NULL, 'b'}, {"prefix", required_argument, NULL, 'p'},
+        {"from", required_argument, NULL, 'f'},   {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},         {"raw", no_argument, NULL, 'r'},
+        {"trust-broker", no_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    *opt = (s_options_t){.prefix = "", .format = S_TABLE, .timeout_ms = S_TIMEOUT_DEFAULT_MS};
+    bool json = false, raw = false;
+    uint64_t value;
+    int c;
+    while ((c = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+            case 'b':
+                opt->broker = optarg;
+                break;
+            case 'p':
+                if (strlen (optarg) > LD_TOPIC_MAX) {
+                    ld_cli_error ("invalid --prefix: longer than %d bytes", LD_TOPIC_MAX);
+                    return EX_USAGE;
+                }
+                opt->prefix = optarg;
+                break;
+            case 'f':
+                if (s_parse_u64 (optarg, UINT64_MAX, &opt->from) != 0) {
+                    ld_cli_error ("invalid --from '%s': expected a store seq", optarg);
+                    return EX_USAGE;
+                }
+                opt->from_set = true;
+                break;
+            case 'n':
+                if (s_parse_u64 (optarg, UINT64_MAX, &opt->count) != 0 || opt->count == 0) {
+                    ld_cli_error ("invalid --count '%s': expected a number of events >= 1", optarg);
+                    return EX_USAGE;
+                }
+                break;
+            case 'j':
+                json = true;
+                break;
+            case 'r':
+                raw = true;
+                break;
+            case 'T':
+                opt->trust = true;
+                break;
+            case 't':
+                if (s_parse_u64 (optarg, S_TIMEOUT_MAX_MS, &value) != 0
+                    || value < S_TIMEOUT_MIN_MS) {
+                    ld_cli_error ("invalid --timeout '%s': expected ms in %d..%d", optarg,
+                                  S_TIMEOUT_MIN_MS, S_TIMEOUT_MAX_MS);
+                    return EX_USAGE;
+                }
+                opt->timeout_ms = (int) value;
+                break;
+            case 'h':
+                s_usage (stdout);
+                return -1;
+            default:
+                s_usage (stderr);
+                return EX_USAGE;
+        }
+    }
+    if (optind != argc || !opt->broker) {
+        if (!opt->broker)
+            ld_cli_error ("--broker is required");
+        s_usage (stderr);
+        return EX_USAGE;
+    }
+    if (json && raw) {
+        ld_cli_error ("--json and --raw exclude each other");
+        return EX_USAGE;
+    }
+    if (strchr (opt->broker, ',')
+        || (strncmp (opt->broker, "tcp://", 6) != 0 && strncmp (opt->broker, "ipc://", 6) != 0)
+        || strlen (opt->broker) >= S_ENDPOINT_MAX) {
+        ld_cli_error ("invalid --broker '%s': expected one tcp://HOST:PORT", opt->broker);
+        return EX_USAGE;
+    }
+    opt->format = json ? S_JSON : raw ? S_RAW : S_TABLE;
+    return 0;
+}
+
+int
+ld_cmd_tail (int argc, char **argv)
+{
+    s_tail_t self = {.signal_fd = -1};
+    int rc = s_parse (argc, argv, &self.opt);
+    if (rc != 0)
+        return rc < 0 ? EX_OK : rc;
+    self.have_pos = self.opt.from_set;
+    self.pos = self.opt.from;
+
+    //  czmq must not take our signals (main already sent its logs to
+    //  stderr): SIGINT and SIGTERM are blocked in every thread (libzmq's
+    //  are started after this) and read from a signalfd in the loop.
+    zsys_handler_set (NULL);
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGTERM);
+    if (sigprocmask (SIG_BLOCK, &signals, NULL) != 0
+        || (self.signal_fd = signalfd (-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+        ld_cli_error ("cannot take signals: %s", strerror (errno));
+        return EX_OSERR;
+    }
+    if (self.opt.format == S_TABLE) {
+        self.table = s_table_new ();
+        if (!self.table || ld_table_stream_header (self.table, stdout) != 0) {
+            ld_cli_error ("cannot print the table: %s", ld_status_text (LD_ERR_NOMEM));
+            ld_table_stream_destroy (&self.table);
+            close (self.signal_fd);
+            return EX_OSERR;
+        }
+    }
+    rc = s_run (&self);
+    s_close (&self);
+    ld_table_stream_destroy (&self.table);
+    close (self.signal_fd);
+    return rc;
+}
