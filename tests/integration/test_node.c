@@ -54,6 +54,7 @@
 #define S_OUT_MAX      65536
 #define S_BULK_EVENTS  5000
 #define S_FAULT_EVENTS 20000
+#define S_TAIL_EVENTS  10000 //  per node, for the tail check
 #define S_FAULT_KILLS  5
 #define S_PATH_BYTES   512
 
@@ -611,6 +612,82 @@ test_usage_errors_exit_64 (void **state)
     assert_int_equal (ld_test_run (node_tcp_control, out, S_OUT_MAX, err, S_OUT_MAX), EX_USAGE);
 }
 
+//  Runs `liandong tail --from 0 --prefix note/test/ --count N --json` against
+//  the broker and checks what it printed: exactly per_node events of each
+//  node, each (author, seq) once, each author's seqs in order 1, 2, 3, ...
+//  (the tail verifies every signature itself: it exits 65 otherwise).
+static void
+s_tail_check (fixture_t *fx, int nodes, uint64_t per_node)
+{
+    char out_path[S_PATH_BYTES + 16], count[24];
+    snprintf (out_path, sizeof out_path, "%s/tail.ndjson", fx->dir);
+    snprintf (count, sizeof count, "%" PRIu64, per_node * (uint64_t) nodes);
+    const char *argv[] = {"tail",       "--broker", fx->listen, "--from", "0", "--prefix",
+                          "note/test/", "--count",  count,      "--json", NULL};
+    ld_proc_t tail;
+    s_spawn_io (&tail, argv, "/dev/null", out_path);
+    assert_true (ld_proc_wait (&tail, S_PUBLISH_MS));
+    assert_int_equal (ld_proc_exit_code (&tail), EX_OK);
+    uint64_t next[S_NODES_MAX] = {0};
+    FILE *file = fopen (out_path, "r");
+    assert_non_null (file);
+    char *line = NULL;
+    size_t capacity = 0, lines = 0;
+    while (getline (&line, &capacity, file) > 0) {
+        lines++;
+        json_t *event = json_loads (line, 0, NULL);
+        assert_non_null (event);
+        uint8_t author[LD_KEY_BYTES];
+        assert_int_equal (
+            ld_key_from_text (json_string_value (json_object_get (event, "author")), author),
+            LD_OK);
+        json_t *seq_json = json_object_get (event, "seq");
+        uint64_t seq = json_is_string (seq_json) ? strtoull (json_string_value (seq_json), NULL, 10)
+                                                 : (uint64_t) json_integer_value (seq_json);
+        int node = -1;
+        for (int i = 0; i < nodes; i++)
+            if (memcmp (author, fx->key[i], LD_KEY_BYTES) == 0)
+                node = i;
+        assert_true (node >= 0);
+        //  once each, in the author's order: the next seq, never a repeat
+        assert_int_equal (seq, next[node] + 1);
+        next[node] = seq;
+        json_decref (event);
+    }
+    free (line);
+    fclose (file);
+    assert_int_equal (lines, per_node * (uint64_t) nodes);
+    for (int i = 0; i < nodes; i++)
+        assert_int_equal (next[i], per_node);
+}
+
+//  1 broker, 3 nodes, 10,000 events each: a tail from 0 receives all 30,000
+//  exactly once, each verified, each author's order intact.
+static void
+test_three_nodes_reach_a_tail_once_each_in_order (void **state)
+{
+    fixture_t *fx = *state;
+    s_broker_start (fx);
+    char in[S_NODES_MAX][S_PATH_BYTES + 16], out[S_NODES_MAX][S_PATH_BYTES + 16];
+    for (int i = 0; i < S_NODES_MAX; i++) {
+        s_node_start (fx, i, false);
+        snprintf (in[i], sizeof in[i], "%s/in%d.ndjson", fx->dir, i);
+        snprintf (out[i], sizeof out[i], "%s/out%d.ndjson", fx->dir, i);
+        s_write_ndjson (in[i], S_TAIL_EVENTS, i);
+    }
+    for (int i = 0; i < S_NODES_MAX; i++) {
+        const char *argv[] = {"publish",    "--control", fx->control[i], "--topic",
+                              "note/test/", "--type",    "note",         "--json",
+                              "-",          "--timeout", "20000",        NULL};
+        s_spawn_io (&fx->publishers[i], argv, in[i], out[i]);
+    }
+    for (int i = 0; i < S_NODES_MAX; i++) {
+        assert_true (ld_proc_wait (&fx->publishers[i], S_PUBLISH_MS));
+        assert_int_equal (ld_proc_exit_code (&fx->publishers[i]), EX_OK);
+    }
+    s_tail_check (fx, S_NODES_MAX, S_TAIL_EVENTS);
+}
+
 //  --------------------------------------------------------------------------
 //  Fault
 
@@ -715,6 +792,8 @@ test_broker_killed_five_times_loses_nothing_acknowledged (void **state)
     print_message ("3 x %d events through %d kills in %" PRId64 " ms\n", S_FAULT_EVENTS,
                    S_FAULT_KILLS, ld_proc_now_ms () - started);
 
+    //  a tail from 0 shows each event once, in each author's order
+    s_tail_check (fx, S_NODES_MAX, S_FAULT_EVENTS);
     assert_int_equal (ld_proc_stop (&fx->broker), 0);
     ld_store_t *store = s_broker_store (fx);
     for (int i = 0; i < S_NODES_MAX; i++) {
@@ -847,6 +926,8 @@ main (int argc, char **argv)
         cmocka_unit_test_setup_teardown (test_node_refused_for_good_stops_signing_for_good, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_usage_errors_exit_64, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_three_nodes_reach_a_tail_once_each_in_order, setup,
+                                         teardown),
     };
     const struct CMUnitTest fault[] = {
         cmocka_unit_test_setup_teardown (test_broker_killed_five_times_loses_nothing_acknowledged,
