@@ -23,6 +23,7 @@
 
 #include "ld_broker.h"
 #include "ld_cli.h"
+#include "ld_daemon.h"
 #include "ld_identity.h"
 
 static void
@@ -133,22 +134,9 @@ ld_cmd_broker (int argc, char **argv)
         ld_cli_error ("cannot create data directory '%s': %s", config.data_dir, strerror (errno));
         return EX_CANTCREAT;
     }
-    //  No core dumps: they would hold the secret key.
-    struct rlimit no_core = {0, 0};
-    setrlimit (RLIMIT_CORE, &no_core);
-
-    //  Block the signals we handle in every thread, before any is started,
-    //  and read them from a signalfd instead.
-    sigset_t signals;
-    sigemptyset (&signals);
-    sigaddset (&signals, SIGINT);
-    sigaddset (&signals, SIGTERM);
-    sigaddset (&signals, SIGPIPE);
-    sigprocmask (SIG_BLOCK, &signals, NULL);
-    int signal_fd = signalfd (-1, &signals, SFD_CLOEXEC);
-    zsys_handler_set (NULL);
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("liandong-broker");
+    int signal_fd = ld_daemon_prepare ("liandong-broker");
+    if (signal_fd < 0)
+        return EX_OSERR;
 
     int exit_code = s_identity (config.data_dir, identity_path, &config.identity);
     if (exit_code != EX_OK) {

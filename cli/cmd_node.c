@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ld_cli.h"
+#include "ld_daemon.h"
 #include "ld_node.h"
 
 static void
@@ -126,26 +127,9 @@ ld_cmd_node (int argc, char **argv)
         s_usage (stderr);
         return EX_USAGE;
     }
-    //  No core dumps: they would hold the secret key.
-    struct rlimit no_core = {0, 0};
-    setrlimit (RLIMIT_CORE, &no_core);
-
-    //  Block the signals we handle in every thread, before any is started,
-    //  and read them from a signalfd instead.
-    sigset_t signals;
-    sigemptyset (&signals);
-    sigaddset (&signals, SIGINT);
-    sigaddset (&signals, SIGTERM);
-    sigaddset (&signals, SIGPIPE);
-    sigprocmask (SIG_BLOCK, &signals, NULL);
-    int signal_fd = signalfd (-1, &signals, SFD_CLOEXEC);
-    if (signal_fd < 0) {
-        ld_cli_error ("cannot create a signalfd: %s", strerror (errno));
+    int signal_fd = ld_daemon_prepare ("liandong-node");
+    if (signal_fd < 0)
         return EX_OSERR;
-    }
-    zsys_handler_set (NULL);
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("liandong-node");
 
     char err[512];
     ld_status_t status;
