@@ -1,13 +1,16 @@
 /*  cmd_demo.c -- `liandong demo`: the main job of the README's first command.
 
-    Today it is the end-to-end self-check of the foundation: it creates the
-    identities of a district root, a street and a community on disk, loads
-    them back, has each sign a short feed of notes taken from the seed
-    article, stores every feed in one group commit, closes and reopens the
-    store, reads everything back, verifies each signature and each chain,
-    and prints what it read. As brokers and nodes land, this command grows
-    into the local district federation playing the seed scenario; its name
-    and its place in the README stay.
+    Runs a small district on loopback, as separate processes, through the
+    real sockets: a broker, and a node for each of a district, a street and
+    a community, each with its own identity. Each office publishes a short
+    feed of notes from the seed article through its node's control socket
+    and waits for the broker's acknowledgement (after fsync); then the demo
+    reads everything back from the broker by catch-up, verifies every
+    signature, and prints the events with the receipts the broker signed.
+    Everything it started is stopped before it returns.
+
+    This grows into the seed scenario played by the whole federation (the
+    ledger issue); its name and its place in the README stay.
 */
 #include <errno.h>
 #include <ftw.h>
@@ -18,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -26,20 +28,25 @@
 #include "ld_event.h"
 #include "ld_identity.h"
 #include "ld_payload.h"
-#include "ld_store.h"
+#include "ld_socket.h"
+#include "ld_spawn.h"
+#include "ld_sync.h"
 #include "ld_table.h"
 
-#define S_NOTE_MAX 4 //  notes per speaker
+#define S_NOTE_MAX   4     //  notes per office
+#define S_READY_MS   15000 //  a daemon is serving within this
+#define S_REPLY_MS   15000 //  a node answers an acknowledged publish within this
+#define S_PATH_BYTES (PATH_MAX + 64)
 
 typedef struct {
-    const char *slug; //  directory name of its identity
+    const char *slug; //  directory of its identity and data
     const char *name; //  display name
     const char *topic;
     const char *notes[S_NOTE_MAX];
-} s_speaker_t;
+} s_office_t;
 
 //  Sample feeds, in the words of the seed article.
-static const s_speaker_t s_speakers[] = {
+static const s_office_t s_offices[] = {
     {"wudang",
      "乌当区",
      "note/wudang/",
@@ -56,23 +63,30 @@ static const s_speaker_t s_speakers[] = {
      {"把12个小区党支部建在楼栋上", "今年累计收集民情民意10条，解决居民烦心事操心事10件", NULL}},
 };
 
-#define S_SPEAKER_COUNT (sizeof s_speakers / sizeof s_speakers[0])
+#define S_OFFICE_COUNT (sizeof s_offices / sizeof s_offices[0])
 
 typedef struct {
-    ld_table_t *table;
-    size_t read;
-    size_t verified;
-    ld_status_t failure;
-} s_readback_t;
+    char dir[PATH_MAX];
+    bool json;
+    ld_spawn_t broker;
+    ld_spawn_t nodes[S_OFFICE_COUNT];
+    char listen[256];
+    uint8_t keys[S_OFFICE_COUNT][LD_KEY_BYTES];
+    uint8_t broker_key[LD_KEY_BYTES];
+    size_t published, acknowledged, read, verified, receipts;
+} s_demo_t;
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: liandong demo [--dir DIR] [--keep] [--json]\n"
                   "\n"
-                  "Runs the local district end to end in DIR (default: a new temporary\n"
-                  "directory, removed afterwards unless --keep): identities for the district,\n"
-                  "a street and a community; signed feeds; the store; read back and verified.\n");
+                  "Runs a local district on loopback: a broker and one node each for a\n"
+                  "district, a street and a community, as separate processes. Each office\n"
+                  "publishes notes through its node and waits for the broker's\n"
+                  "acknowledgement; then everything is read back from the broker,\n"
+                  "verified and printed. DIR defaults to a new temporary directory, removed\n"
+                  "afterwards unless --keep; the daemons' logs are kept there.\n");
 }
 
 static int
@@ -84,91 +98,21 @@ s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *f
     return remove (path);
 }
 
-static int64_t
-s_now_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static const char *
-s_speaker_name (const uint8_t *author, ld_identity_t *const *identities)
-{
-    for (size_t i = 0; i < S_SPEAKER_COUNT; i++)
-        if (memcmp (author, ld_identity_public_key (identities[i]), LD_KEY_BYTES) == 0)
-            return s_speakers[i].name;
-    return "?";
-}
-
-typedef struct {
-    s_readback_t *readback;
-    ld_identity_t *const *identities;
-} s_read_ctx_t;
-
+//  Creates each office's identity on disk.
 static int
-s_read_one (void *arg, const ld_stored_t *stored)
+s_make_identities (s_demo_t *self)
 {
-    uint64_t store_seq = stored->store_seq;
-    s_read_ctx_t *ctx = arg;
-    s_readback_t *rb = ctx->readback;
-    rb->read++;
-    ld_event_t *event = NULL;
-    char err[256];
-    ld_status_t rc = ld_event_decode (stored->envelope, stored->size, 0, &event, err, sizeof err);
-    if (rc == LD_OK)
-        rc = ld_event_verify (event);
-    if (rc != LD_OK) {
-        ld_cli_error ("store seq %llu does not verify: %s", (unsigned long long) store_seq,
-                      ld_status_text (rc));
-        rb->failure = rc;
-        ld_event_destroy (&event);
-        return 1;
-    }
-    rb->verified++;
-    size_t payload_size;
-    const uint8_t *payload = ld_event_payload (event, &payload_size);
-    ProtobufCMessage *message = NULL;
-    const char *text = "";
-    //  Note.text is field 1 of the note payload; read it generically.
-    if (ld_payload_unpack (ld_event_type (event), payload, payload_size, &message, NULL, 0)
-        == LD_OK)
-        text = *(const char **) ((const char *) message + message->descriptor->fields[0].offset);
-    char store_seq_text[24], seq_text[24], id_text[LD_ID_TEXT_BYTES];
-    snprintf (store_seq_text, sizeof store_seq_text, "%llu", (unsigned long long) store_seq);
-    snprintf (seq_text, sizeof seq_text, "%llu", (unsigned long long) ld_event_seq (event));
-    ld_id_to_text (ld_event_id (event), id_text);
-    id_text[8 + 12] = '\0'; //  "blake2b:" and 12 characters are plenty on screen
-    const char *row[] = {store_seq_text, s_speaker_name (ld_event_author (event), ctx->identities),
-                         seq_text,       ld_event_topic (event),
-                         text,           id_text};
-    ld_table_add (rb->table, row);
-    if (message)
-        protobuf_c_message_free_unpacked (message, NULL);
-    ld_event_destroy (&event);
-    return 0;
-}
-
-//  Creates each speaker's identity on disk and loads it back.
-static int
-s_make_identities (const char *dir, ld_identity_t **identities)
-{
-    char err[512], path[PATH_MAX + 64];
-    for (size_t i = 0; i < S_SPEAKER_COUNT; i++) {
-        snprintf (path, sizeof path, "%s/%s", dir, s_speakers[i].slug);
-        ld_identity_t *fresh = ld_identity_new ();
-        if (!fresh) {
+    char err[512], path[S_PATH_BYTES];
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
+        snprintf (path, sizeof path, "%s/%s", self->dir, s_offices[i].slug);
+        ld_identity_t *identity = ld_identity_new ();
+        if (!identity) {
             ld_cli_error ("cannot allocate secure memory");
             return EX_OSERR;
         }
-        ld_status_t rc = ld_identity_save (fresh, path, false, err, sizeof err);
-        ld_identity_destroy (&fresh);
-        if (rc != LD_OK) {
-            ld_cli_error ("%s", err);
-            return ld_cli_exit_code (rc);
-        }
-        snprintf (path, sizeof path, "%s/%s/%s", dir, s_speakers[i].slug, LD_IDENTITY_SECRET);
-        rc = ld_identity_load (path, &identities[i], err, sizeof err);
+        ld_status_t rc = ld_identity_save (identity, path, false, err, sizeof err);
+        memcpy (self->keys[i], ld_identity_public_key (identity), LD_KEY_BYTES);
+        ld_identity_destroy (&identity);
         if (rc != LD_OK) {
             ld_cli_error ("%s", err);
             return ld_cli_exit_code (rc);
@@ -177,53 +121,262 @@ s_make_identities (const char *dir, ld_identity_t **identities)
     return EX_OK;
 }
 
-//  Signs every speaker's feed and stores all of it in one group commit.
+//  Starts the broker and the nodes.
 static int
-s_sign_and_store (ld_store_t *store, ld_identity_t **identities, size_t *stored)
+s_start (s_demo_t *self)
 {
-    ld_event_t *events[S_SPEAKER_COUNT * S_NOTE_MAX];
-    size_t count = 0;
-    char err[512];
-    int exit_code = EX_OK;
-    for (size_t i = 0; i < S_SPEAKER_COUNT && exit_code == EX_OK; i++) {
-        const uint8_t *prev = NULL;
-        for (size_t n = 0; n < S_NOTE_MAX && s_speakers[i].notes[n]; n++) {
+    char data[S_PATH_BYTES], log[S_PATH_BYTES];
+    snprintf (data, sizeof data, "%s/broker", self->dir);
+    snprintf (log, sizeof log, "%s/broker.log", self->dir);
+    const char *broker[] = {"broker", "--data",    data, "--listen", "tcp://127.0.0.1:*",
+                            "--open", "--workers", "2",  NULL};
+    if (ld_spawn_start (&self->broker, broker, log, S_READY_MS) != 0
+        || ld_spawn_endpoint (&self->broker, "listen", self->listen, sizeof self->listen) != 0) {
+        ld_cli_error ("the broker did not start; see '%s'", log);
+        return EX_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
+        char identity[S_PATH_BYTES], control[S_PATH_BYTES];
+        snprintf (data, sizeof data, "%s/%s/data", self->dir, s_offices[i].slug);
+        snprintf (identity, sizeof identity, "%s/%s/%s", self->dir, s_offices[i].slug,
+                  LD_IDENTITY_SECRET);
+        snprintf (control, sizeof control, "ipc://%s/%s.ipc", self->dir, s_offices[i].slug);
+        snprintf (log, sizeof log, "%s/%s.log", self->dir, s_offices[i].slug);
+        const char *node[] = {"node",     "--data",     data,        "--identity", identity,
+                              "--broker", self->listen, "--control", control,      NULL};
+        if (ld_spawn_start (&self->nodes[i], node, log, S_READY_MS) != 0) {
+            ld_cli_error ("the node of %s did not start; see '%s'", s_offices[i].name, log);
+            return EX_UNAVAILABLE;
+        }
+    }
+    return EX_OK;
+}
+
+//  A DEALER connected to endpoint, or NULL.
+static zsock_t *
+s_dealer (const char *endpoint)
+{
+    char spec_endpoint[S_PATH_BYTES + 8], err[256];
+    snprintf (spec_endpoint, sizeof spec_endpoint, ">%s", endpoint);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_DEALER, .endpoints = spec_endpoint, .max_message = LD_SYNC_FRAME_MAX};
+    zsock_t *sock = ld_socket_new (&spec, err, sizeof err);
+    if (!sock)
+        ld_cli_error ("%s", err);
+    return sock;
+}
+
+//  One frame within timeout_ms, or NULL.
+static zframe_t *
+s_recv (zsock_t *sock, int timeout_ms)
+{
+    zmq_pollitem_t item = {zsock_resolve (sock), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&item, 1, timeout_ms) != 1)
+        return NULL;
+    return zframe_recv (sock);
+}
+
+//  Each office publishes its notes through its node and waits for the
+//  broker's acknowledgement of each.
+static int
+s_publish (s_demo_t *self)
+{
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
+        char endpoint[S_PATH_BYTES];
+        snprintf (endpoint, sizeof endpoint, "ipc://%s/%s.ipc", self->dir, s_offices[i].slug);
+        zsock_t *control = s_dealer (endpoint);
+        if (!control)
+            return EX_OSERR;
+        for (size_t n = 0; n < S_NOTE_MAX && s_offices[i].notes[n]; n++) {
             uint8_t *payload;
             size_t size;
-            if (ld_payload_note (s_speakers[i].notes[n], &payload, &size) != LD_OK) {
-                exit_code = EX_OSERR;
-                break;
+            if (ld_payload_note (s_offices[i].notes[n], &payload, &size) != LD_OK) {
+                zsock_destroy (&control);
+                return EX_OSERR;
             }
-            ld_status_t rc =
-                ld_event_sign (identities[i], n + 1, prev, s_now_ms (), s_speakers[i].topic, "note",
-                               payload, size, &events[count], err, sizeof err);
+            Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
+            author.tag = n + 1;
+            author.topic = (char *) s_offices[i].topic;
+            author.type = "note";
+            author.has_payload = 1;
+            author.payload.data = payload;
+            author.payload.len = size;
+            author.has_wait = 1;
+            author.wait = 1;
+            author.has_timeout_ms = 1;
+            author.timeout_ms = S_REPLY_MS;
+            ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
+            request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
+            request.author = &author;
+            int sent = ld_control_request_send (control, &request);
             free (payload);
-            if (rc != LD_OK) {
-                ld_cli_error ("cannot sign: %s", err);
-                exit_code = EX_SOFTWARE;
-                break;
+            self->published++;
+            zframe_t *frame = sent == 0 ? s_recv (control, S_REPLY_MS + 2000) : NULL;
+            ld_control_reply_t *reply = NULL;
+            if (frame)
+                ld_control_reply_decode (zframe_data (frame), zframe_size (frame), &reply, NULL, 0);
+            zframe_destroy (&frame);
+            bool acknowledged = reply
+                                && reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED
+                                && strcmp (reply->authored->status, "acknowledged") == 0;
+            if (!acknowledged)
+                ld_cli_error ("%s: note %zu not acknowledged: %s", s_offices[i].name, n + 1,
+                              !reply ? "no answer from the node"
+                              : reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED
+                                  ? reply->authored->status
+                                  : "an error reply");
+            ld_control_reply_free (&reply);
+            if (!acknowledged) {
+                zsock_destroy (&control);
+                return EX_SOFTWARE;
             }
-            prev = ld_event_id (events[count]);
-            count++;
+            self->acknowledged++;
         }
+        zsock_destroy (&control);
     }
-    ld_append_result_t results[S_SPEAKER_COUNT * S_NOTE_MAX];
-    if (exit_code == EX_OK) {
-        ld_status_t rc =
-            ld_store_append (store, events, count, s_now_ms (), results, err, sizeof err);
-        if (rc != LD_OK) {
-            ld_cli_error ("cannot store: %s", err);
-            exit_code = ld_cli_exit_code (rc);
+    return EX_OK;
+}
+
+static const char *
+s_author_name (const s_demo_t *self, const uint8_t *author)
+{
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++)
+        if (memcmp (author, self->keys[i], LD_KEY_BYTES) == 0)
+            return s_offices[i].name;
+    if (memcmp (author, self->broker_key, LD_KEY_BYTES) == 0)
+        return "broker";
+    return "?";
+}
+
+//  Adds one event read back to the table, after verifying it.
+static int
+s_add_row (s_demo_t *self, ld_table_t *table, const Liandong__Sync__Stored *stored)
+{
+    self->read++;
+    ld_event_t *event = NULL;
+    char err[256];
+    ld_status_t rc =
+        ld_event_decode (stored->envelope.data, stored->envelope.len, 0, &event, err, sizeof err);
+    if (rc == LD_OK)
+        rc = ld_event_verify (event);
+    if (rc != LD_OK) {
+        ld_cli_error ("store seq %llu does not verify: %s", (unsigned long long) stored->store_seq,
+                      ld_status_text (rc));
+        ld_event_destroy (&event);
+        return -1;
+    }
+    self->verified++;
+    const char *text = "";
+    char summary[96] = "";
+    ProtobufCMessage *message = NULL;
+    size_t payload_size;
+    const uint8_t *payload = ld_event_payload (event, &payload_size);
+    if (strcmp (ld_event_type (event), "note") == 0
+        && ld_payload_unpack ("note", payload, payload_size, &message, NULL, 0) == LD_OK)
+        text = *(const char **) ((const char *) message + message->descriptor->fields[0].offset);
+    else if (strcmp (ld_event_type (event), "receipt") == 0) {
+        self->receipts++;
+        snprintf (summary, sizeof summary, "receipt of the commit before it");
+        text = summary;
+    }
+    char store_seq[24], seq[24], receipt[24], id[LD_ID_TEXT_BYTES];
+    snprintf (store_seq, sizeof store_seq, "%llu", (unsigned long long) stored->store_seq);
+    snprintf (seq, sizeof seq, "%llu", (unsigned long long) ld_event_seq (event));
+    snprintf (receipt, sizeof receipt, "%s",
+              stored->has_receipt_seq && stored->receipt_seq ? "" : "-");
+    if (stored->has_receipt_seq && stored->receipt_seq)
+        snprintf (receipt, sizeof receipt, "%llu", (unsigned long long) stored->receipt_seq);
+    ld_id_to_text (ld_event_id (event), id);
+    id[8 + 12] = '\0'; //  "blake2b:" and 12 characters are plenty on screen
+    const char *row[] = {store_seq, s_author_name (self, ld_event_author (event)),
+                         seq,       ld_event_topic (event),
+                         text,      receipt,
+                         id};
+    ld_table_add (table, row);
+    if (message)
+        protobuf_c_message_free_unpacked (message, NULL);
+    ld_event_destroy (&event);
+    return 0;
+}
+
+//  Reads everything back from the broker by catch-up, with credit.
+static int
+s_read_back (s_demo_t *self, ld_table_t *table)
+{
+    zsock_t *broker = s_dealer (self->listen);
+    if (!broker)
+        return EX_OSERR;
+    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = 0;
+    catchup.prefix = "";
+    catchup.credit = 4;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
+    request.hello = &hello;
+    ld_request_send (broker, &request);
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    ld_request_send (broker, &request);
+    int exit_code = EX_UNAVAILABLE;
+    while (true) {
+        zframe_t *frame = s_recv (broker, S_REPLY_MS);
+        if (!frame) {
+            ld_cli_error ("the broker stopped answering catch-up");
+            break;
         }
+        ld_reply_t *reply = NULL;
+        ld_reply_decode (zframe_data (frame), zframe_size (frame), &reply, NULL, 0);
+        zframe_destroy (&frame);
+        if (reply && reply->kind_case == LIANDONG__SYNC__REPLY__KIND_WELCOME
+            && reply->welcome->broker_key.len == LD_KEY_BYTES)
+            memcpy (self->broker_key, reply->welcome->broker_key.data, LD_KEY_BYTES);
+        bool done = false;
+        if (reply && reply->kind_case == LIANDONG__SYNC__REPLY__KIND_EVENTS) {
+            for (size_t i = 0; i < reply->events->n_events && !done; i++)
+                if (s_add_row (self, table, reply->events->events[i]) != 0) {
+                    exit_code = EX_DATAERR;
+                    done = true;
+                }
+            if (!done && reply->events->caught_up) {
+                exit_code = EX_OK;
+                done = true;
+            }
+            if (!done) {
+                Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
+                credit.chunks = 1;
+                request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
+                request.credit = &credit;
+                ld_request_send (broker, &request);
+            }
+        }
+        else if (reply && reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
+            ld_cli_error ("catch-up refused: %s", reply->error->reason);
+            done = true;
+        }
+        ld_reply_free (&reply);
+        if (done)
+            break;
     }
-    for (size_t i = 0; i < count && exit_code == EX_OK; i++)
-        if (results[i].status != LD_OK) {
-            ld_cli_error ("event %zu refused: %s", i, ld_status_text (results[i].status));
+    zsock_destroy (&broker);
+    return exit_code;
+}
+
+//  Stops every process started; a daemon that does not stop cleanly makes
+//  the demo fail.
+static int
+s_stop (s_demo_t *self)
+{
+    int exit_code = EX_OK;
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++)
+        if (self->nodes[i].pid > 0 && ld_spawn_stop (&self->nodes[i]) != 0) {
+            ld_cli_error ("the node of %s did not stop cleanly", s_offices[i].name);
             exit_code = EX_SOFTWARE;
         }
-    *stored = exit_code == EX_OK ? count : 0;
-    for (size_t i = 0; i < count; i++)
-        ld_event_destroy (&events[i]);
+    if (self->broker.pid > 0 && ld_spawn_stop (&self->broker) != 0) {
+        ld_cli_error ("the broker did not stop cleanly");
+        exit_code = EX_SOFTWARE;
+    }
     return exit_code;
 }
 
@@ -237,8 +390,9 @@ ld_cmd_demo (int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    s_demo_t self = {0};
     const char *dir_arg = NULL;
-    bool keep = false, json = false;
+    bool keep = false;
     int opt;
     while ((opt = getopt_long (argc, argv, "d:kjh", options, NULL)) != -1) {
         switch (opt) {
@@ -249,7 +403,7 @@ ld_cmd_demo (int argc, char **argv)
                 keep = true;
                 break;
             case 'j':
-                json = true;
+                self.json = true;
                 break;
             case 'h':
                 s_usage (stdout);
@@ -263,92 +417,62 @@ ld_cmd_demo (int argc, char **argv)
         s_usage (stderr);
         return EX_USAGE;
     }
-    char dir[PATH_MAX];
     if (dir_arg) {
-        snprintf (dir, sizeof dir, "%s", dir_arg);
-        if (mkdir (dir, 0700) != 0 && errno != EEXIST) {
-            ld_cli_error ("cannot create '%s': %s", dir, strerror (errno));
+        //  ipc paths are limited to about 100 bytes: keep the directory short
+        if (strlen (dir_arg) > 64) {
+            ld_cli_error ("--dir '%s' is too long for ipc endpoints (64 bytes at most)", dir_arg);
+            return EX_USAGE;
+        }
+        snprintf (self.dir, sizeof self.dir, "%s", dir_arg);
+        if (mkdir (self.dir, 0700) != 0 && errno != EEXIST) {
+            ld_cli_error ("cannot create '%s': %s", self.dir, strerror (errno));
             return EX_CANTCREAT;
         }
         keep = true;
     }
     else {
-        const char *tmp = getenv ("TMPDIR");
-        snprintf (dir, sizeof dir, "%s/liandong-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp (dir)) {
+        snprintf (self.dir, sizeof self.dir, "/tmp/liandong-demo-XXXXXX");
+        if (!mkdtemp (self.dir)) {
             ld_cli_error ("cannot create a temporary directory: %s", strerror (errno));
             return EX_CANTCREAT;
         }
     }
-    ld_identity_t *identities[S_SPEAKER_COUNT] = {NULL};
-    ld_store_t *store = NULL;
-    ld_table_t *table = NULL;
-    char err[512], path[PATH_MAX + 64];
-    size_t stored = 0;
-    snprintf (path, sizeof path, "%s/%s", dir, LD_STORE_FILE);
-
-    int exit_code = s_make_identities (dir, identities);
-    if (exit_code != EX_OK)
-        goto done;
-    ld_status_t rc = ld_store_open (path, &store, err, sizeof err);
-    if (rc == LD_OK)
-        exit_code = s_sign_and_store (store, identities, &stored);
-    else {
-        ld_cli_error ("%s", err);
-        exit_code = ld_cli_exit_code (rc);
+    static const char *const columns[] = {"store", "author",  "seq", "topic",
+                                          "text",  "receipt", "id"};
+    ld_table_t *table = ld_table_new ("events", columns, 7);
+    int exit_code = table ? s_make_identities (&self) : EX_OSERR;
+    if (exit_code == EX_OK)
+        exit_code = s_start (&self);
+    if (exit_code == EX_OK)
+        exit_code = s_publish (&self);
+    if (exit_code == EX_OK)
+        exit_code = s_read_back (&self, table);
+    int stop_code = s_stop (&self);
+    if (exit_code == EX_OK)
+        exit_code = stop_code;
+    if (exit_code == EX_OK) {
+        ld_table_align_right (table, 0);
+        ld_table_align_right (table, 2);
+        ld_table_align_right (table, 5);
+        ld_table_print (table, stdout, self.json);
+        size_t notes = self.read - self.receipts;
+        if (!self.json)
+            printf ("\n%zu offices published %zu notes through their nodes; the broker "
+                    "acknowledged %zu after fsync\nand signed %zu receipts; %zu of %zu events read "
+                    "back by catch-up verified.\n",
+                    S_OFFICE_COUNT, self.published, self.acknowledged, self.receipts, self.verified,
+                    self.read);
+        if (notes != self.published || self.verified != self.read || self.receipts == 0) {
+            ld_cli_error ("self-check failed: published %zu, read back %zu notes, verified %zu "
+                          "of %zu, receipts %zu",
+                          self.published, notes, self.verified, self.read, self.receipts);
+            exit_code = EX_SOFTWARE;
+        }
     }
-    ld_store_destroy (&store);
-    if (exit_code != EX_OK)
-        goto done;
-
-    //  Read back through a fresh open: what was acknowledged is on disk.
-    rc = ld_store_open (path, &store, err, sizeof err);
-    if (rc != LD_OK) {
-        ld_cli_error ("%s", err);
-        exit_code = ld_cli_exit_code (rc);
-        goto done;
-    }
-    static const char *const columns[] = {"store", "author", "seq", "topic", "text", "id"};
-    table = ld_table_new ("events", columns, 6);
-    if (!table) {
-        exit_code = EX_OSERR;
-        goto done;
-    }
-    ld_table_align_right (table, 0);
-    ld_table_align_right (table, 2);
-    s_readback_t readback = {table, 0, 0, LD_OK};
-    s_read_ctx_t ctx = {&readback, identities};
-    rc = ld_store_read_after (store, 0, NULL, 0, s_read_one, &ctx);
-    if (rc != LD_OK || readback.failure != LD_OK) {
-        exit_code = EX_DATAERR;
-        goto done;
-    }
-    ld_table_print (table, stdout, json);
-    ld_head_t *heads = NULL;
-    size_t head_count = 0;
-    rc = ld_store_heads (store, &heads, &head_count);
-    free (heads);
-    if (!json)
-        printf ("\nself-check: %zu events signed by %zu identities, stored in one group "
-                "commit,\nread back after reopening the store, %zu of %zu verified; %zu feeds "
-                "in the head vector.\n",
-                stored, S_SPEAKER_COUNT, readback.verified, readback.read, head_count);
-    if (rc != LD_OK || readback.verified != stored || head_count != S_SPEAKER_COUNT) {
-        ld_cli_error ("self-check failed: stored %zu, verified %zu, feeds %zu", stored,
-                      readback.verified, head_count);
-        exit_code = EX_SOFTWARE;
-    }
-done:
     ld_table_destroy (&table);
-    ld_store_destroy (&store);
-    for (size_t i = 0; i < S_SPEAKER_COUNT; i++)
-        ld_identity_destroy (&identities[i]);
-    if (keep)
-        fprintf (stderr, "liandong: demo data kept in '%s'\n", dir);
-    else {
-        //  Remove what we created: identities, the store and its WAL files.
-        if (nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-            ld_cli_error ("cannot remove '%s': %s", dir, strerror (errno));
-    }
+    if (keep || exit_code != EX_OK)
+        fprintf (stderr, "liandong: demo data and logs kept in '%s'\n", self.dir);
+    else if (nftw (self.dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        ld_cli_error ("cannot remove '%s': %s", self.dir, strerror (errno));
     return exit_code;
 }

@@ -1,0 +1,126 @@
+/*  ld_spawn.c -- see ld_spawn.h. */
+#include "ld_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_ARGS_MAX      32
+#define S_STOP_GRACE_MS 10000
+
+static long
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Reads one line within the time left; its length, or -1.
+static int
+s_read_line (int fd, char *line, size_t size, long deadline)
+{
+    size_t used = 0;
+    while (used + 1 < size) {
+        long left = deadline - s_now_ms ();
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+            return -1;
+        char c;
+        if (read (fd, &c, 1) != 1)
+            return -1;
+        if (c == '\n')
+            break;
+        line[used++] = c;
+    }
+    line[used] = '\0';
+    return (int) used;
+}
+
+int
+ld_spawn_start (ld_spawn_t *self, const char *const *argv, const char *log_path, int timeout_ms)
+{
+    memset (self, 0, sizeof *self);
+    self->out = -1;
+    const char *args[S_ARGS_MAX + 2] = {"liandong"};
+    size_t n = 1;
+    for (size_t i = 0; argv[i] && n < S_ARGS_MAX + 1; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    int pipefd[2];
+    if (pipe2 (pipefd, O_CLOEXEC) != 0)
+        return -1;
+    fflush (NULL);
+    pid_t pid = fork ();
+    if (pid < 0) {
+        close (pipefd[0]);
+        close (pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int log = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (log < 0 || dup2 (pipefd[1], STDOUT_FILENO) < 0 || dup2 (log, STDERR_FILENO) < 0)
+            _exit (127);
+        //  children start with default signals and an empty mask
+        sigset_t none;
+        sigemptyset (&none);
+        sigprocmask (SIG_SETMASK, &none, NULL);
+        execv ("/proc/self/exe", (char *const *) args);
+        _exit (127);
+    }
+    close (pipefd[1]);
+    self->pid = pid;
+    self->out = pipefd[0];
+    long deadline = s_now_ms () + timeout_ms;
+    while (s_read_line (self->out, self->ready, sizeof self->ready, deadline) >= 0)
+        if (strncmp (self->ready, "ready", 5) == 0)
+            return 0;
+    ld_spawn_stop (self);
+    return -1;
+}
+
+int
+ld_spawn_endpoint (const ld_spawn_t *self, const char *name, char *out, size_t size)
+{
+    size_t len = strlen (name);
+    for (const char *p = strstr (self->ready, name); p; p = strstr (p + len, name))
+        if ((p == self->ready || p[-1] == ' ') && p[len] == '=') {
+            size_t n = strcspn (p + len + 1, " ");
+            if (n + 1 > size)
+                return -1;
+            memcpy (out, p + len + 1, n);
+            out[n] = '\0';
+            return 0;
+        }
+    return -1;
+}
+
+int
+ld_spawn_stop (ld_spawn_t *self)
+{
+    if (self->pid <= 0)
+        return -1;
+    int status = 0;
+    kill (self->pid, SIGTERM);
+    long deadline = s_now_ms () + S_STOP_GRACE_MS;
+    pid_t got;
+    while ((got = waitpid (self->pid, &status, WNOHANG)) == 0 && s_now_ms () < deadline)
+        poll (NULL, 0, 10);
+    if (got == 0) {
+        kill (self->pid, SIGKILL);
+        waitpid (self->pid, &status, 0);
+    }
+    self->pid = 0;
+    if (self->out >= 0)
+        close (self->out);
+    self->out = -1;
+    if (WIFEXITED (status))
+        return WEXITSTATUS (status);
+    return WIFSIGNALED (status) ? 128 + WTERMSIG (status) : -1;
+}
