@@ -170,6 +170,49 @@ ld_client_hello (ld_client_t *self, int timeout_ms)
     }
 }
 
+//  Publishes raw envelope bytes (anything: tests send what no honest node
+//  would) as one batch and waits for its Ack. Returns the Ack reply (the
+//  caller frees it with ld_reply_free), or NULL on timeout or an Error reply.
+static inline ld_reply_t *
+ld_client_publish_raw (ld_client_t *self, const uint8_t *const *envelopes, const size_t *sizes,
+                       size_t count, int timeout_ms)
+{
+    ProtobufCBinaryData *items = calloc (count ? count : 1, sizeof *items);
+    if (!items)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        items[i].data = (uint8_t *) envelopes[i];
+        items[i].len = sizes[i];
+    }
+    Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
+    publish.batch = self->next_batch++;
+    publish.n_events = count;
+    publish.events = items;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
+    request.publish = &publish;
+    int rc = ld_client_send (self, &request);
+    free (items);
+    if (rc != 0)
+        return NULL;
+    int64_t deadline = ld_client_now_ms () + timeout_ms;
+    while (true) {
+        ld_reply_t *reply = ld_client_recv (self, deadline);
+        if (!reply)
+            return NULL;
+        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
+            fprintf (stderr, "ld_client: publish refused: %s [%s]\n", reply->error->reason,
+                     reply->error->status);
+            ld_reply_free (&reply);
+            return NULL;
+        }
+        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ACK
+            && reply->ack->batch == publish.batch)
+            return reply;
+        ld_reply_free (&reply);
+    }
+}
+
 //  Publishes events[0..count) as one batch and waits for its Ack. Returns
 //  the number of refused events (their details in refusals[0..max) if
 //  given), or -1 on timeout or an Error reply.
@@ -177,52 +220,29 @@ static inline int
 ld_client_publish (ld_client_t *self, ld_event_t *const *events, size_t count, int timeout_ms,
                    ld_client_refusal_t *refusals, size_t refusals_max)
 {
-    ProtobufCBinaryData *envelopes = calloc (count ? count : 1, sizeof *envelopes);
-    if (!envelopes)
-        return -1;
-    for (size_t i = 0; i < count; i++) {
-        size_t size;
-        envelopes[i].data = (uint8_t *) ld_event_envelope (events[i], &size);
-        envelopes[i].len = size;
+    const uint8_t **envelopes = calloc (count ? count : 1, sizeof *envelopes);
+    size_t *sizes = calloc (count ? count : 1, sizeof *sizes);
+    ld_reply_t *reply = NULL;
+    if (envelopes && sizes) {
+        for (size_t i = 0; i < count; i++)
+            envelopes[i] = ld_event_envelope (events[i], &sizes[i]);
+        reply = ld_client_publish_raw (self, envelopes, sizes, count, timeout_ms);
     }
-    Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
-    publish.batch = self->next_batch++;
-    publish.n_events = count;
-    publish.events = envelopes;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
-    request.publish = &publish;
-    int rc = ld_client_send (self, &request);
     free (envelopes);
-    if (rc != 0)
+    free (sizes);
+    if (!reply)
         return -1;
-    int64_t deadline = ld_client_now_ms () + timeout_ms;
-    while (true) {
-        ld_reply_t *reply = ld_client_recv (self, deadline);
-        if (!reply)
-            return -1;
-        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
-            fprintf (stderr, "ld_client: publish refused: %s [%s]\n", reply->error->reason,
-                     reply->error->status);
-            ld_reply_free (&reply);
-            return -1;
-        }
-        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ACK
-            && reply->ack->batch == publish.batch) {
-            Liandong__Sync__Ack *ack = reply->ack;
-            for (size_t i = 0; refusals && i < ack->n_refusals && i < refusals_max; i++) {
-                Liandong__Sync__Refusal *refusal = ack->refusals[i];
-                refusals[i].index = refusal->index;
-                snprintf (refusals[i].status, sizeof refusals[i].status, "%s", refusal->status);
-                refusals[i].needed_seq = refusal->has_needed_seq ? refusal->needed_seq : 0;
-                refusals[i].retry = refusal->has_retry && refusal->retry;
-            }
-            int refused = (int) ack->n_refusals;
-            ld_reply_free (&reply);
-            return refused;
-        }
-        ld_reply_free (&reply);
+    Liandong__Sync__Ack *ack = reply->ack;
+    for (size_t i = 0; refusals && i < ack->n_refusals && i < refusals_max; i++) {
+        Liandong__Sync__Refusal *refusal = ack->refusals[i];
+        refusals[i].index = refusal->index;
+        snprintf (refusals[i].status, sizeof refusals[i].status, "%s", refusal->status);
+        refusals[i].needed_seq = refusal->has_needed_seq ? refusal->needed_seq : 0;
+        refusals[i].retry = refusal->has_retry && refusal->retry;
     }
+    int refused = (int) ack->n_refusals;
+    ld_reply_free (&reply);
+    return refused;
 }
 
 //  Frees what ld_client_catchup_all returned; NULL-safe; sets *events_p to

@@ -80,35 +80,6 @@ s_assert_error (ld_reply_t *reply, const char *status)
     ld_reply_free (&reply);
 }
 
-//  Publishes raw envelope bytes as one batch; returns the Ack (or NULL).
-static ld_reply_t *
-s_publish_raw (ld_client_t *client, const uint8_t *const *envelopes, const size_t *sizes,
-               size_t count)
-{
-    ProtobufCBinaryData *items = calloc (count, sizeof *items);
-    for (size_t i = 0; i < count; i++) {
-        items[i].data = (uint8_t *) envelopes[i];
-        items[i].len = sizes[i];
-    }
-    Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
-    publish.batch = 77;
-    publish.n_events = count;
-    publish.events = items;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
-    request.publish = &publish;
-    assert_int_equal (ld_client_send (client, &request), 0);
-    free (items);
-    int64_t deadline = ld_client_now_ms () + S_TIMEOUT;
-    ld_reply_t *reply;
-    while ((reply = ld_client_recv (client, deadline))) {
-        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ACK)
-            return reply;
-        ld_reply_free (&reply);
-    }
-    return NULL;
-}
-
 static const Liandong__Sync__Refusal *
 s_refusal_at (const ld_reply_t *ack, uint32_t index)
 {
@@ -212,7 +183,7 @@ test_broker_refuses_bad_envelopes_with_reasons_and_stores_none (void **state)
     ld_event_envelope (second, &sizes[0]);
     sizes[1] = sizeof garbage;
     ld_event_envelope (third, &sizes[2]);
-    ld_reply_t *ack = s_publish_raw (fx->client, envelopes, sizes, 3);
+    ld_reply_t *ack = ld_client_publish_raw (fx->client, envelopes, sizes, 3, S_TIMEOUT);
     assert_non_null (ack);
     assert_int_equal (ack->ack->n_refusals, 3);
     assert_string_equal (s_refusal_at (ack, 0)->status, "bad-signature");
@@ -238,7 +209,7 @@ test_broker_refuses_bad_envelopes_with_reasons_and_stores_none (void **state)
     uint8_t *forged_bytes = malloc (forged_size);
     liandong__envelope__pack (&forged, forged_bytes);
     const uint8_t *one[] = {forged_bytes};
-    ack = s_publish_raw (fx->client, one, &forged_size, 1);
+    ack = ld_client_publish_raw (fx->client, one, &forged_size, 1, S_TIMEOUT);
     assert_non_null (ack);
     assert_int_equal (ack->ack->n_refusals, 1);
     assert_string_equal (ack->ack->refusals[0]->status, "bad-signature");
@@ -299,7 +270,7 @@ test_broker_refuses_a_broken_chain_and_invalid_utf8 (void **state)
     uint8_t bytes[640];
     size_t size = liandong__envelope__pack (&envelope, bytes);
     const uint8_t *one[] = {bytes};
-    ld_reply_t *ack = s_publish_raw (fx->client, one, &size, 1);
+    ld_reply_t *ack = ld_client_publish_raw (fx->client, one, &size, 1, S_TIMEOUT);
     assert_non_null (ack);
     assert_int_equal (ack->ack->n_refusals, 1);
     assert_string_equal (ack->ack->refusals[0]->status, "bad-utf8");
