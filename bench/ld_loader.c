@@ -37,6 +37,7 @@
 #include "ld_event.h"
 #include "ld_payload.h"
 #include "ld_pbench.h"
+#include "ld_pbench_sync.h"
 #include "ld_socket.h"
 #include "ld_sync.h"
 
@@ -107,51 +108,6 @@ s_connect (int type, const char *endpoint, int rcvhwm)
     if (!sock)
         fprintf (stderr, "ld_loader: %s\n", err);
     return sock;
-}
-
-//  Waits up to timeout_ms for one reply on the DEALER; NULL on timeout.
-static ld_reply_t *
-s_recv_reply (zsock_t *dealer, int timeout_ms)
-{
-    zmq_pollitem_t item = {zsock_resolve (dealer), 0, ZMQ_POLLIN, 0};
-    if (zmq_poll (&item, 1, timeout_ms) <= 0)
-        return NULL;
-    char err[S_ERR_BYTES];
-    ld_reply_t *reply = ld_reply_recv (dealer, err, sizeof err);
-    if (!reply)
-        fprintf (stderr, "ld_loader: malformed reply: %s\n", err);
-    return reply;
-}
-
-//  Hello -> Welcome; writes the live endpoint and the broker's last store
-//  seq. 0 or -1.
-static int
-s_hello (zsock_t *dealer, char *live, size_t live_size, uint64_t *last_seq)
-{
-    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
-    hello.has_version = 1;
-    hello.version = LD_SYNC_VERSION;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
-    request.hello = &hello;
-    if (ld_request_send (dealer, &request) != 0)
-        return -1;
-    int64_t deadline = ld_pbench_now_ns () + S_HELLO_TIMEOUT_MS * LD_PBENCH_NS_PER_MS;
-    while (ld_pbench_now_ns () < deadline) {
-        ld_reply_t *reply = s_recv_reply (dealer, S_HELLO_TIMEOUT_MS);
-        if (!reply)
-            continue;
-        bool welcome = reply->kind_case == LIANDONG__SYNC__REPLY__KIND_WELCOME;
-        if (welcome)
-            *last_seq = reply->welcome->last_seq;
-        for (size_t i = 0; welcome && i < reply->welcome->n_endpoints; i++)
-            if (strcmp (reply->welcome->endpoints[i]->name, "live") == 0)
-                snprintf (live, live_size, "%s", reply->welcome->endpoints[i]->address);
-        ld_reply_free (&reply);
-        if (welcome)
-            return 0;
-    }
-    return -1;
 }
 
 //  One Publish frame of events [first, first + count), packed once.
@@ -261,7 +217,7 @@ s_ingest (const s_options_t *options)
     if (!frames || !acked || !dealer)
         goto done;
     uint64_t stored_before = 0;
-    if (s_hello (dealer, live, sizeof live, &stored_before) != 0) {
+    if (ld_pbench_hello (dealer, S_HELLO_TIMEOUT_MS, live, sizeof live, &stored_before) != 0) {
         rc = s_fail ("no Welcome from '%s'", options->broker);
         goto done;
     }
@@ -275,7 +231,7 @@ s_ingest (const s_options_t *options)
                 rc = s_fail ("cannot send to '%s'", options->broker);
                 goto done;
             }
-        ld_reply_t *reply = s_recv_reply (dealer, S_REPLY_TIMEOUT_MS);
+        ld_reply_t *reply = ld_pbench_recv_reply (dealer, S_REPLY_TIMEOUT_MS);
         if (!reply) {
             rc = s_fail ("no Ack from '%s' in time", options->broker);
             goto done;
@@ -403,7 +359,8 @@ s_latency (const s_options_t *options)
     if (!frames || !times.sent || !times.acked || !times.live || !dealer)
         goto done;
     uint64_t stored_before = 0;
-    if (s_hello (dealer, live, sizeof live, &stored_before) != 0 || !*live) {
+    if (ld_pbench_hello (dealer, S_HELLO_TIMEOUT_MS, live, sizeof live, &stored_before) != 0
+        || !*live) {
         rc = s_fail ("no Welcome with a live endpoint from '%s'", options->broker);
         goto done;
     }

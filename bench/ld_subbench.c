@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ld_pbench.h"
+#include "ld_pbench_sync.h"
 #include "ld_socket.h"
 #include "ld_sync.h"
 
@@ -81,16 +82,6 @@ s_connect (int type, const char *endpoint, char *err, size_t err_size)
         .rcvhwm = type == ZMQ_SUB ? S_LIVE_RCVHWM : 0,
     };
     return ld_socket_new (&spec, err, err_size);
-}
-
-static ld_reply_t *
-s_recv_reply (zsock_t *dealer, int timeout_ms)
-{
-    zmq_pollitem_t item = {zsock_resolve (dealer), 0, ZMQ_POLLIN, 0};
-    if (zmq_poll (&item, 1, timeout_ms) <= 0)
-        return NULL;
-    char err[S_ERR_BYTES];
-    return ld_reply_recv (dealer, err, sizeof err);
 }
 
 static int
@@ -193,34 +184,6 @@ s_catch_up (s_subscriber_t *self, zsock_t *dealer, zsock_t *sub, uint64_t *pos, 
     }
 }
 
-static int
-s_hello (zsock_t *dealer, char *live, size_t live_size, uint64_t *last_seq)
-{
-    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
-    hello.has_version = 1;
-    hello.version = LD_SYNC_VERSION;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
-    request.hello = &hello;
-    if (ld_request_send (dealer, &request) != 0)
-        return -1;
-    while (true) {
-        ld_reply_t *reply = s_recv_reply (dealer, S_REPLY_TIMEOUT_MS);
-        if (!reply)
-            return -1;
-        bool welcome = reply->kind_case == LIANDONG__SYNC__REPLY__KIND_WELCOME;
-        if (welcome) {
-            *last_seq = reply->welcome->last_seq;
-            for (size_t i = 0; i < reply->welcome->n_endpoints; i++)
-                if (strcmp (reply->welcome->endpoints[i]->name, "live") == 0)
-                    snprintf (live, live_size, "%s", reply->welcome->endpoints[i]->address);
-        }
-        ld_reply_free (&reply);
-        if (welcome)
-            return 0;
-    }
-}
-
 static void
 s_mark_ready (s_subscriber_t *self)
 {
@@ -242,7 +205,8 @@ s_subscriber (void *arg)
     bool marked = false; //  s_mark_ready done
     zsock_t *sub = NULL;
     zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, self->err, sizeof self->err);
-    if (!dealer || s_hello (dealer, live, sizeof live, &pos) != 0 || !*live) {
+    if (!dealer || ld_pbench_hello (dealer, S_REPLY_TIMEOUT_MS, live, sizeof live, &pos) != 0
+        || !*live) {
         if (!*self->err)
             snprintf (self->err, sizeof self->err, "no Welcome from '%s'", options->broker);
         goto failed;
