@@ -37,6 +37,19 @@ ld_socket_new (const ld_socket_spec_t *spec, char *err, size_t err_size)
         zsock_set_tcp_keepalive_idle (sock, 60);
         zsock_set_tcp_keepalive_intvl (sock, 10);
     }
+    if (spec->curve_secret) {
+        //  Set before bind/connect: the options apply to new connections.
+        zsock_set_curve_secretkey_bin (sock, spec->curve_secret);
+        if (spec->curve_public)
+            zsock_set_curve_publickey_bin (sock, spec->curve_public);
+        if (spec->curve_server_key)
+            zsock_set_curve_serverkey_bin (sock, spec->curve_server_key);
+        else {
+            zsock_set_curve_server (sock, 1);
+            if (spec->zap_domain)
+                zsock_set_zap_domain (sock, spec->zap_domain);
+        }
+    }
     if (spec->endpoints && zsock_attach (sock, spec->endpoints, false) != 0) {
         snprintf (err, err_size, "cannot use endpoint '%s': %s", spec->endpoints,
                   zmq_strerror (errno));

@@ -33,6 +33,16 @@ typedef struct {
                            //  liveness by its own messages. libzmq 4.3.4 aborts when a
                            //  heartbeat fires on a connection whose input is stopped at
                            //  the HWM (zeromq/libzmq#3937, #4364, #4767; unfixed).
+    //  CurveZMQ (all 32-byte binary keys, borrowed for the call only):
+    //    server: curve_secret (and curve_public), curve_server_key NULL, and
+    //            zap_domain: the ZAP handler decides who may connect;
+    //    client: curve_secret + curve_public (its own pair) and
+    //            curve_server_key (the pinned broker's key).
+    //  All NULL: plain tcp (a broker started with --open, ipc, inproc).
+    const uint8_t *curve_secret;
+    const uint8_t *curve_public;
+    const uint8_t *curve_server_key;
+    const char *zap_domain;
 } ld_socket_spec_t;
 
 //  A new socket as described, or NULL with a reason in err (an endpoint

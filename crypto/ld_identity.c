@@ -224,3 +224,60 @@ ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *e
         return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' holds no public key", path_or_text);
     return LD_OK;
 }
+
+//  --------------------------------------------------------------------------
+//  The Curve25519 form, for CurveZMQ
+
+struct _ld_curve_t {
+    uint8_t public_key[crypto_scalarmult_curve25519_BYTES];
+    uint8_t *secret; //  crypto_scalarmult_curve25519_BYTES in sodium_malloc memory
+};
+
+ld_curve_t *
+ld_curve_new (ld_identity_t *identity)
+{
+    if (!identity || ld_crypto_init () != 0)
+        return NULL;
+    ld_curve_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->secret = sodium_malloc (crypto_scalarmult_curve25519_BYTES);
+    if (!self->secret
+        || crypto_sign_ed25519_pk_to_curve25519 (self->public_key, identity->public_key) != 0
+        || crypto_sign_ed25519_sk_to_curve25519 (self->secret, identity->secret) != 0) {
+        ld_curve_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+ld_curve_destroy (ld_curve_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ld_curve_t *self = *self_p;
+    sodium_free (self->secret); //  wipes; NULL-safe
+    free (self);
+    *self_p = NULL;
+}
+
+const uint8_t *
+ld_curve_public (const ld_curve_t *self)
+{
+    return self->public_key;
+}
+
+const uint8_t *
+ld_curve_secret (const ld_curve_t *self)
+{
+    return self->secret;
+}
+
+ld_status_t
+ld_curve_public_from_key (const uint8_t key[LD_KEY_BYTES], uint8_t curve[LD_KEY_BYTES])
+{
+    if (ld_crypto_init () != 0)
+        return LD_ERR_NOMEM;
+    return crypto_sign_ed25519_pk_to_curve25519 (curve, key) == 0 ? LD_OK : LD_ERR_BAD_KEY;
+}

@@ -58,4 +58,25 @@ void ld_identity_sign (ld_identity_t *self, const uint8_t *data, size_t size,
 ld_status_t ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *err,
                                 size_t err_size);
 
+//  The identity's key pair in its Curve25519 form, for CurveZMQ (one key
+//  per identity serves both signing and transport; libsodium converts).
+//  The secret half lives in secure memory like the Ed25519 secret.
+typedef struct _ld_curve_t ld_curve_t;
+
+//  The Curve25519 pair of an identity, or NULL if secure memory is
+//  exhausted or the key cannot be converted.
+ld_curve_t *ld_curve_new (ld_identity_t *identity);
+
+//  Wipes and frees; NULL-safe; sets *self_p to NULL.
+void ld_curve_destroy (ld_curve_t **self_p);
+
+//  The 32-byte Curve25519 public and secret keys; borrowed.
+const uint8_t *ld_curve_public (const ld_curve_t *self);
+const uint8_t *ld_curve_secret (const ld_curve_t *self);
+
+//  The Curve25519 form of an Ed25519 public key (a peer's: the broker's
+//  pinned key, a certified key the ZAP handler admits). LD_ERR_BAD_KEY if
+//  the key is not a valid Ed25519 point.
+ld_status_t ld_curve_public_from_key (const uint8_t key[LD_KEY_BYTES], uint8_t curve[LD_KEY_BYTES]);
+
 #endif
