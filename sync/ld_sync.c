@@ -18,6 +18,12 @@ static const ld_codec_limit_t s_limits[] = {
     {"liandong.sync.Author", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
     {"liandong.sync.Author", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE, 0},
     {"liandong.sync.Author", "payload", LD_ENVELOPE_MAX_DEFAULT, 0, 0},
+    {"liandong.sync.Relay", "envelopes", LD_ENVELOPE_MAX_DEFAULT, 0, LD_SYNC_BATCH_MAX},
+    {"liandong.sync.Relayed", "refusals", 0, 0, LD_SYNC_BATCH_MAX},
+    {"liandong.sync.Welcome", "roots", 0, 0, 64},
+    {"liandong.sync.Root", "path", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
+    {"liandong.sync.Root", "name", LD_NAME_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.sync.NodeStatus", "paths", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 64},
 };
 
 #define S_LIMIT_COUNT (sizeof s_limits / sizeof s_limits[0])
