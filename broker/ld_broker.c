@@ -40,6 +40,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ld_guard.h"
 #include "ld_payload.h"
 #include "ld_socket.h"
 #include "ld_store.h"
@@ -79,6 +80,7 @@ typedef struct {
     zsock_t *pipe;
     ld_broker_config_t config;
     ld_store_t *store;
+    ld_guard_t *guard; //  NULL: an --open broker
     zsock_t *router;
     zsock_t *pub;
     zactor_t *workers[LD_BROKER_WORKERS_MAX];
@@ -92,7 +94,7 @@ typedef struct {
     bool fatal;
     bool disk_full;
     //  counters, for logs and status
-    uint64_t received, stored, duplicates, refused, malformed;
+    uint64_t received, stored, duplicates, refused, malformed, unauthorized;
 } s_self_t;
 
 struct _ld_broker_t {
@@ -210,6 +212,20 @@ s_handle_hello (s_self_t *self, zframe_t *routing_id)
     welcome.n_endpoints = 1;
     welcome.endpoints = endpoints;
     welcome.last_seq = ld_store_last_seq (self->store);
+    size_t root_count = 0;
+    const ld_guard_root_t *roots = self->guard ? ld_guard_roots (self->guard, &root_count) : NULL;
+    Liandong__Sync__Root wire_roots[LD_BROKER_ROOTS_MAX];
+    Liandong__Sync__Root *root_ptrs[LD_BROKER_ROOTS_MAX];
+    for (size_t i = 0; i < root_count && i < LD_BROKER_ROOTS_MAX; i++) {
+        liandong__sync__root__init (&wire_roots[i]);
+        wire_roots[i].key.data = (uint8_t *) roots[i].key;
+        wire_roots[i].key.len = LD_KEY_BYTES;
+        wire_roots[i].path = (char *) roots[i].path;
+        wire_roots[i].name = (char *) roots[i].name;
+        root_ptrs[i] = &wire_roots[i];
+        welcome.n_roots = i + 1;
+    }
+    welcome.roots = root_ptrs;
     ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
     reply.kind_case = LIANDONG__SYNC__REPLY__KIND_WELCOME;
     reply.welcome = &welcome;
@@ -374,6 +390,14 @@ s_handle_credit (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Credit *c
     stream->last_active = s_now_ms ();
 }
 
+//  The static status name of an invalid mark read from the store.
+static const char *
+s_invalid_name (const char *mark)
+{
+    ld_status_t status = ld_status_from_name (mark);
+    return status == LD_STATUS_COUNT || status == LD_OK ? "invalid" : ld_status_name (status);
+}
+
 typedef struct {
     Liandong__Sync__Stored *items;
     Liandong__Sync__Stored **pointers;
@@ -407,6 +431,8 @@ s_collect_chunk (void *arg, const ld_stored_t *stored)
     item->stored_ms = stored->stored_ms;
     item->has_receipt_seq = stored->receipt_seq != 0;
     item->receipt_seq = stored->receipt_seq;
+    //  status names are static strings; the column text is copied by name
+    item->invalid = stored->invalid ? (char *) s_invalid_name (stored->invalid) : NULL;
     chunk->pointers[chunk->count] = item;
     chunk->count++;
     chunk->bytes += stored->size;
@@ -609,6 +635,8 @@ s_send_ack (s_self_t *self, s_job_t *job, ld_status_t group_status)
                 }
             }
         }
+        if (status == LD_ERR_AWAITING_CERT)
+            retry = true; //  held back until the certificate arrives
         if (status != LD_OK) {
             Liandong__Sync__Refusal *refusal = &refusals[n_refusals];
             liandong__sync__refusal__init (refusal);
@@ -654,6 +682,73 @@ done:
     free (heads);
     free (refusal_ptrs);
     free (refusals);
+}
+
+//  The feed-level check (ld_guard.h) of a job's verified events, before
+//  they are added: a refused event keeps its status and reason and is not
+//  stored; "awaiting-certificate" is acknowledged as a retry.
+static void
+s_check_authority (s_self_t *self, s_job_t *job)
+{
+    if (!self->guard)
+        return;
+    for (size_t i = 0; i < job->verify.count; i++) {
+        ld_event_t *event = job->verify.events[i];
+        if (!event)
+            continue;
+        char reason[LD_VERIFIER_REASON_MAX];
+        ld_status_t rc = ld_guard_check (self->guard, event, reason, sizeof reason);
+        if (rc == LD_OK)
+            continue;
+        job->verify.status[i] = rc;
+        snprintf (job->verify.reasons[i], LD_VERIFIER_REASON_MAX, "%s", reason);
+        ld_event_destroy (&job->verify.events[i]);
+        self->unauthorized++;
+    }
+}
+
+//  A key lost its standing (revoked, rotated away, frozen): its sessions
+//  end at once.
+static void
+s_on_cut (void *arg, const uint8_t key[LD_KEY_BYTES])
+{
+    s_self_t *self = arg;
+    char text[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (key, text);
+    zsys_info ("broker: %s may no longer publish", text);
+    (void) self;
+}
+
+//  After a commit: folds the trust events it stored and the forks it proved,
+//  then marks what they invalidate. Returns false on a storage failure.
+static bool
+s_settle_authority (s_self_t *self, s_job_t **group, size_t group_count)
+{
+    if (!self->guard)
+        return true;
+    for (size_t g = 0; g < group_count; g++)
+        for (size_t i = 0; i < group[g]->verify.count; i++) {
+            ld_event_t *event = group[g]->verify.events[i];
+            ld_append_result_t *result = &group[g]->results[i];
+            if (!event)
+                continue;
+            if (result->status == LD_OK && !result->duplicate)
+                ld_guard_note (self->guard, event);
+            else if (result->status == LD_ERR_FORK)
+                ld_guard_fork (self->guard, ld_event_author (event), ld_event_seq (event) - 1);
+        }
+    bool changed = false;
+    char err[256];
+    ld_status_t rc = ld_guard_settle (self->guard, s_on_cut, self, &changed, err, sizeof err);
+    if (rc != LD_OK && rc != LD_ERR_FULL) {
+        zsys_error ("broker: storage failure, stopping: %s", err);
+        zstr_sendf (self->pipe, "FATAL %s", err);
+        self->fatal = true;
+        return false;
+    }
+    if (rc == LD_ERR_FULL)
+        zsys_error ("broker: disk full while marking invalid events: %s", err);
+    return true;
 }
 
 //  Publishes a stored event on the live socket: [topic][store seq][envelope].
@@ -770,6 +865,8 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
 {
     int64_t now = s_now_ms ();
     char err[512] = "";
+    for (size_t g = 0; g < group_count; g++)
+        s_check_authority (self, group[g]);
     ld_status_t rc = ld_store_begin (self->store, err, sizeof err);
     for (size_t g = 0; g < group_count && rc == LD_OK; g++) {
         s_job_t *job = group[g];
@@ -840,7 +937,7 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
         s_publish_live (self, receipt, receipt_seq);
         ld_event_destroy (&receipt);
     }
-    return true;
+    return s_settle_authority (self, group, group_count);
 }
 
 //  Takes the verified jobs at the head of the list (ticket order) in
@@ -943,6 +1040,16 @@ s_start (s_self_t *self, char *err, size_t err_size)
     snprintf (path, sizeof path, "%s/%s", self->config.data_dir, LD_STORE_FILE);
     if (ld_store_open (path, &self->store, err, err_size) != LD_OK)
         return -1;
+    if (self->config.trust_count > LD_BROKER_ROOTS_MAX) {
+        snprintf (err, err_size, "at most %d trust roots", LD_BROKER_ROOTS_MAX);
+        return -1;
+    }
+    if (self->config.trust_count > 0) {
+        self->guard =
+            ld_guard_new (self->store, self->config.trust, self->config.trust_count, err, err_size);
+        if (!self->guard)
+            return -1;
+    }
     char endpoint[300];
     snprintf (endpoint, sizeof endpoint, "@%s", self->config.listen);
     ld_socket_spec_t spec = {
@@ -1002,6 +1109,7 @@ s_stop (s_self_t *self)
     zhashx_destroy (&self->streams);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
+    ld_guard_destroy (&self->guard);
     ld_store_destroy (&self->store);
 }
 

@@ -23,6 +23,7 @@
 #define LD_BROKER_EXIT_IO 74
 
 #define LD_BROKER_WORKERS_MAX 16
+#define LD_BROKER_ROOTS_MAX   16
 
 typedef struct {
     const char *data_dir;    //  holds liandong.db and live.endpoint
@@ -31,6 +32,10 @@ typedef struct {
     ld_identity_t *identity; //  borrowed: must outlive the broker
     size_t workers;          //  verifier threads; 0: one per core
     size_t envelope_max;     //  0: LD_ENVELOPE_MAX_DEFAULT
+    //  Trust roots (--trust: .pub files or key texts). With none, the
+    //  broker checks signatures and chains only (--open, development).
+    const char *const *trust;
+    size_t trust_count;
 } ld_broker_config_t;
 
 typedef struct _ld_broker_t ld_broker_t;

@@ -17,7 +17,7 @@
 #include "ld_event.h"
 #include "ld_status.h"
 
-#define LD_VERIFIER_REASON_MAX 160
+#define LD_VERIFIER_REASON_MAX 384
 
 //  One batch to verify. The broker fills the inputs; the verifier fills
 //  events[i] (a verified event, or NULL), status[i] and reasons[i].

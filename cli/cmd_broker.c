@@ -80,15 +80,21 @@ int
 ld_cmd_broker (int argc, char **argv)
 {
     static const struct option options[] = {
-        {"data", required_argument, NULL, 'd'},     {"listen", required_argument, NULL, 'l'},
-        {"identity", required_argument, NULL, 'i'}, {"open", no_argument, NULL, 'o'},
-        {"live", required_argument, NULL, 'L'},     {"workers", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"identity", required_argument, NULL, 'i'},
+        {"open", no_argument, NULL, 'o'},
+        {"live", required_argument, NULL, 'L'},
+        {"workers", required_argument, NULL, 'w'},
+        {"trust", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     ld_broker_config_t config = {0};
+    const char *trust[LD_BROKER_ROOTS_MAX];
     const char *identity_path = NULL;
     int opt;
-    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:t:h", options, NULL)) != -1) {
         switch (opt) {
             case 'd':
                 config.data_dir = optarg;
@@ -101,6 +107,14 @@ ld_cmd_broker (int argc, char **argv)
                 break;
             case 'o':
                 break; //  the only mode until certificates land
+            case 't':
+                if (config.trust_count == LD_BROKER_ROOTS_MAX) {
+                    ld_cli_error ("at most %d --trust roots", LD_BROKER_ROOTS_MAX);
+                    return EX_USAGE;
+                }
+                trust[config.trust_count++] = optarg;
+                config.trust = trust;
+                break;
             case 'L':
                 config.live = optarg;
                 break;
@@ -143,8 +157,9 @@ ld_cmd_broker (int argc, char **argv)
         close (signal_fd);
         return exit_code;
     }
-    zsys_warning ("broker: no --trust configured: any key may publish on plain tcp "
-                  "(development only)");
+    if (config.trust_count == 0)
+        zsys_warning ("broker: no --trust configured: any key may publish on plain tcp "
+                      "(development only)");
     ld_broker_t *broker = ld_broker_new (&config);
     if (!broker || !ld_broker_ready (broker)) {
         ld_cli_error ("cannot start the broker: %s", broker && ld_broker_error (broker)

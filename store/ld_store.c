@@ -8,6 +8,9 @@
         evidence (aid, seq, id, envelope, PRIMARY KEY (aid, seq, id))
         receipts (first_sseq PRIMARY KEY, last_sseq, receipt_sseq)   [v2]
         meta     (name PRIMARY KEY, value)                           [v2]
+        events.invalid: NULL, or why the event is known invalid     [v3]
+            (a status name such as "revoked"); partial index on the
+            marked rows only, so clearing and counting marks is cheap
 
     Why these keys: everything we index is appended in order. The store
     sequence is the rowid (append-ordered B-tree); authors are interned to
@@ -50,7 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LD_SCHEMA_VERSION  2
+#define LD_SCHEMA_VERSION  3
 #define LD_BUSY_TIMEOUT_MS 5000
 
 //  Schema migrations: s_migrations[v] takes a store from version v to v+1.
@@ -89,6 +92,10 @@ static const char *s_migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  value ANY"
     ") STRICT;",
+    //  2 -> 3: invalid marks (a revocation cut learned after the events
+    //  were stored marks them; nothing is deleted)
+    "ALTER TABLE events ADD COLUMN invalid TEXT;"
+    "CREATE INDEX events_invalid ON events (aid, seq) WHERE invalid IS NOT NULL;",
 };
 
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == LD_SCHEMA_VERSION,
@@ -126,6 +133,8 @@ typedef enum {
     S_META_SET,
     S_META_GET,
     S_META_SET_TEXT,
+    S_MARK_INVALID,
+    S_CLEAR_INVALID,
     S_STATEMENT_COUNT
 } s_statement_t;
 
@@ -141,12 +150,12 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_SELECT_ID] = "SELECT id FROM events WHERE aid = ?1 AND seq = ?2",
     [S_SELECT_HEAD] = "SELECT seq, id FROM events WHERE aid = ?1 ORDER BY seq DESC LIMIT 1",
-    [S_READ_FEED] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
+    [S_READ_FEED] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E ", invalid"
                     " FROM events e WHERE aid = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
-    [S_READ_AFTER] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E
+    [S_READ_AFTER] = "SELECT sseq, envelope, stored_ms, " S_RECEIPT_OF_E ", invalid"
                      " FROM events e WHERE sseq > ?1 AND sseq <= ?5"
                      " AND substr (topic, 1, ?2) = ?3 ORDER BY sseq LIMIT ?4",
-    [S_READ_EVIDENCE] = "SELECT seq, envelope, 0, 0 FROM evidence WHERE aid = ?1"
+    [S_READ_EVIDENCE] = "SELECT seq, envelope, 0, 0, NULL FROM evidence WHERE aid = ?1"
                         " ORDER BY seq, id",
     [S_SAVE_EVIDENCE] = "INSERT OR IGNORE INTO evidence (aid, seq, id, envelope)"
                         " SELECT aid, seq, id, envelope FROM events WHERE aid = ?1 AND seq >= ?2",
@@ -160,6 +169,10 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
     [S_META_SET_TEXT] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_MARK_INVALID] = "UPDATE events SET invalid = ?4 WHERE aid = ?1 AND seq > ?2 AND seq <= ?3"
+                       " AND invalid IS NOT ?4",
+    [S_CLEAR_INVALID] = "UPDATE events SET invalid = NULL WHERE aid = ?1 AND seq > ?2"
+                        " AND seq <= ?3 AND invalid IS NOT NULL",
 };
 
 struct _ld_store_t {
@@ -759,6 +772,7 @@ s_read_rows (sqlite3_stmt *stmt, ld_store_read_fn *fn, void *arg)
             .size = (size_t) sqlite3_column_bytes (stmt, 1),
             .stored_ms = sqlite3_column_int64 (stmt, 2),
             .receipt_seq = (uint64_t) sqlite3_column_int64 (stmt, 3),
+            .invalid = (const char *) sqlite3_column_text (stmt, 4),
         };
         if (fn (arg, &stored) != 0) {
             rc = SQLITE_DONE;
@@ -872,4 +886,25 @@ uint64_t
 ld_store_last_seq (ld_store_t *self)
 {
     return self->last_seq;
+}
+
+ld_status_t
+ld_store_mark_invalid (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES], uint64_t after_seq,
+                       uint64_t until_seq, const char *why, size_t *changed_p)
+{
+    if (changed_p)
+        *changed_p = 0;
+    s_author_t *author = zhashx_lookup (self->authors, author_key);
+    if (!author || !author->aid || after_seq >= until_seq)
+        return LD_OK;
+    sqlite3_stmt *stmt = self->stmt[why ? S_MARK_INVALID : S_CLEAR_INVALID];
+    sqlite3_bind_int64 (stmt, 1, author->aid);
+    sqlite3_bind_int64 (stmt, 2, after_seq > INT64_MAX ? INT64_MAX : (int64_t) after_seq);
+    sqlite3_bind_int64 (stmt, 3, until_seq > INT64_MAX ? INT64_MAX : (int64_t) until_seq);
+    if (why)
+        sqlite3_bind_text (stmt, 4, why, -1, SQLITE_STATIC);
+    int rc = s_step_done (stmt);
+    if (rc == SQLITE_OK && changed_p)
+        *changed_p = (size_t) sqlite3_changes (self->db);
+    return s_sqlite_status (rc);
 }

@@ -58,6 +58,7 @@ typedef struct {
     size_t size;
     int64_t stored_ms;    //  the storer's clock when it first stored the event
     uint64_t receipt_seq; //  store seq of the receipt naming it; 0 if none
+    const char *invalid;  //  NULL, or why the event is known invalid ("revoked")
 } ld_stored_t;
 
 //  Called for each event read. Return 0 to go on, non-zero to stop early.
@@ -131,6 +132,16 @@ ld_status_t ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
 //  The head vector: *heads_p is a malloc'ed array of *count_p heads, sorted
 //  by author key; the caller frees it.
 ld_status_t ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p);
+
+//  Marks author's events with after_seq < seq <= until_seq invalid for
+//  `why` (a status name such as "revoked"), or clears their marks when why
+//  is NULL. Events are never deleted: a revocation learned after the
+//  events it cuts leaves them stored and marked. Joins the open
+//  transaction if there is one, else commits on its own. *changed_p (if
+//  not NULL) gets the number of events whose mark changed.
+ld_status_t ld_store_mark_invalid (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
+                                   uint64_t after_seq, uint64_t until_seq, const char *why,
+                                   size_t *changed_p);
 
 //  Highest store sequence number given out (0 if empty).
 uint64_t ld_store_last_seq (ld_store_t *self);

@@ -365,7 +365,7 @@ test_store_uses_wal_and_full_sync (void **state)
     sqlite3_finalize (stmt);
     assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (stmt, 0), 2);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 3);
     sqlite3_finalize (stmt);
     sqlite3_close (db);
 }
@@ -525,6 +525,8 @@ test_store_migrates_a_version_1_store (void **state)
     assert_int_equal (sqlite3_open (fx->path, &db), SQLITE_OK);
     assert_int_equal (sqlite3_exec (db,
                                     "DROP TABLE receipts; DROP TABLE meta;"
+                                    " DROP INDEX events_invalid;"
+                                    " ALTER TABLE events DROP COLUMN invalid;"
                                     " PRAGMA user_version = 1",
                                     NULL, NULL, NULL),
                       SQLITE_OK);
@@ -535,6 +537,76 @@ test_store_migrates_a_version_1_store (void **state)
     assert_int_equal (head.seq, 1);
     assert_int_equal (ld_store_meta_set (fx->store, "migrated", 1), LD_OK);
     ld_event_destroy (&first);
+}
+
+typedef struct {
+    size_t count;
+    const char *marks[16]; //  by seq - 1; "" for none
+    char text[16][32];
+} marks_t;
+
+static int
+s_marks_of (void *arg, const ld_stored_t *stored)
+{
+    marks_t *m = arg;
+    ld_event_t *event = NULL;
+    assert_int_equal (ld_event_decode (stored->envelope, stored->size, 0, &event, NULL, 0), LD_OK);
+    uint64_t seq = ld_event_seq (event);
+    ld_event_destroy (&event);
+    assert_true (seq >= 1 && seq <= 16);
+    snprintf (m->text[seq - 1], sizeof m->text[0], "%s", stored->invalid ? stored->invalid : "");
+    m->count++;
+    return 0;
+}
+
+//  A revocation learned late marks events invalid, keeps them, and survives
+//  a reopen; clearing a mark makes the event read as valid again.
+static void
+test_store_marks_events_invalid_and_deletes_nothing (void **state)
+{
+    fixture_t *fx = *state;
+    for (int i = 0; i < 6; i++) {
+        ld_event_t *event = s_next_event (fx, 1, "note/wudang/", "x");
+        assert_int_equal (s_append (fx, event).status, LD_OK);
+        ld_event_destroy (&event);
+    }
+    ld_event_t *other = s_next_event (fx, 2, "note/wudang/", "y");
+    assert_int_equal (s_append (fx, other).status, LD_OK);
+    const uint8_t *key = ld_identity_public_key (fx->authors[1]);
+    size_t changed = 0;
+    assert_int_equal (ld_store_mark_invalid (fx->store, key, 3, UINT64_MAX, "revoked", &changed),
+                      LD_OK);
+    assert_int_equal (changed, 3);
+    //  marking again changes nothing
+    assert_int_equal (ld_store_mark_invalid (fx->store, key, 3, UINT64_MAX, "revoked", &changed),
+                      LD_OK);
+    assert_int_equal (changed, 0);
+    ld_store_destroy (&fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    marks_t m = {0};
+    assert_int_equal (ld_store_read_feed (fx->store, key, 1, 0, s_marks_of, &m), LD_OK);
+    assert_int_equal (m.count, 6);
+    assert_string_equal (m.text[2], "");
+    assert_string_equal (m.text[3], "revoked");
+    assert_string_equal (m.text[5], "revoked");
+    //  another author is untouched; catch-up reads carry the mark too
+    marks_t all = {0};
+    assert_int_equal (ld_store_read_after (fx->store, 0, "note/", 0, s_marks_of, &all), LD_OK);
+    assert_int_equal (all.count, 7);
+    //  clearing seq 5 only
+    assert_int_equal (ld_store_mark_invalid (fx->store, key, 4, 5, NULL, &changed), LD_OK);
+    assert_int_equal (changed, 1);
+    marks_t after = {0};
+    assert_int_equal (ld_store_read_feed (fx->store, key, 1, 0, s_marks_of, &after), LD_OK);
+    assert_string_equal (after.text[3], "revoked");
+    assert_string_equal (after.text[4], "");
+    assert_string_equal (after.text[5], "revoked");
+    //  an unknown author is nothing to mark
+    assert_int_equal (ld_store_mark_invalid (fx->store, ld_identity_public_key (fx->authors[7]), 0,
+                                             UINT64_MAX, "revoked", &changed),
+                      LD_OK);
+    assert_int_equal (changed, 0);
+    ld_event_destroy (&other);
 }
 
 int
@@ -562,6 +634,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_store_rollback_forgets_the_batch, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_keeps_meta_values, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_migrates_a_version_1_store, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_marks_events_invalid_and_deletes_nothing, setup,
+                                         teardown),
     };
     return cmocka_run_group_tests_name ("store", tests, NULL, NULL);
 }
