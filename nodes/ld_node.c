@@ -48,6 +48,19 @@
       restore, so a node killed halfway resumes it on the next start even
       without --restore.
 
+    Authority (a broker run with --trust)
+      Every S_TRUST_POLL_MS the node says Hello; the Welcome names the
+      broker's trust roots (the broker's key is pinned, so its word on them
+      is as good as the transport), and a Catchup of `trust/` from the last
+      cursor brings the trust feeds, which the node verifies and folds
+      (ld_trust). Once the roots are known and the feeds caught up once,
+      every event is checked after it is signed and before it is
+      committed: an event the broker would refuse for good (outside-path,
+      forbidden-type, revoked, ...) is refused at once with the rule named,
+      and never enters the feed, so an honest mistake does not kill the
+      node. "awaiting-certificate" is committed: the certificate may be on
+      its way, and the broker holds the event back until it arrives.
+
     Safety: a data dir is locked (flock on DATA/node.lock) so two nodes never
     sign into one feed; an ipc path another node is serving is refused. If
     an Ack shows the broker holding more of our feed than the store does
@@ -75,6 +88,7 @@
 #include "ld_socket.h"
 #include "ld_store.h"
 #include "ld_sync.h"
+#include "ld_trust.h"
 
 _Static_assert(LD_OUTBOX_BATCH_MAX == LD_SYNC_BATCH_MAX, "an outbox batch is one Publish");
 
@@ -87,6 +101,10 @@ _Static_assert(LD_OUTBOX_BATCH_MAX == LD_SYNC_BATCH_MAX, "an outbox batch is one
 #define S_WARN_EVERY_MS     5000 //  repeated warnings are logged this often
 #define S_REASON_MAX        512  //  bytes of a reason sent to a client
 #define S_PATH_MAX          PATH_MAX
+
+#define S_TRUST_POLL_MS 2000 //  Hello + trust catch-up this often
+#define S_TRUST_CREDIT  8
+#define S_TRUST_PREFIX  "trust/"
 
 #define S_META_ACKED     "acked"
 #define S_META_DEAD      "dead"
@@ -150,6 +168,14 @@ typedef struct {
     s_pending_t pending[LD_SYNC_BATCH_MAX];
     ld_event_t *events[LD_SYNC_BATCH_MAX];
     ld_append_result_t results[LD_SYNC_BATCH_MAX];
+
+    //  authority: the broker's roots and the trust feeds, folded
+    ld_trust_t *trust;   //  NULL until a Welcome named roots
+    uint8_t *roots_wire; //  the packed roots of the last Welcome
+    size_t roots_wire_size;
+    uint64_t trust_cursor; //  store seq the trust catch-up has scanned
+    bool trust_synced;     //  caught up at least once: check before signing
+    int64_t trust_at;      //  next Hello
 
     int64_t warn_at; //  rate limit of repeated warnings
 } s_node_t;
@@ -269,10 +295,24 @@ s_reply_status (s_node_t *self, zframe_t *peer)
     status.dead = self->dead;
     status.restoring = self->restoring;
     status.broker = self->broker_endpoint;
+    ld_trust_node_t *nodes = NULL;
+    size_t count = 0;
+    char *paths[64];
+    if (self->trust) {
+        ld_level_t level = ld_trust_level (self->trust, self->key);
+        if (level != LD_LEVEL_COUNT)
+            status.level = (char *) ld_level_name (level);
+        if (ld_trust_tree (self->trust, &nodes, &count) == LD_OK)
+            for (size_t i = 0; i < count && status.n_paths < 64; i++)
+                if (memcmp (nodes[i].key, self->key, LD_KEY_BYTES) == 0 && nodes[i].level == level)
+                    paths[status.n_paths++] = nodes[i].path;
+        status.paths = paths;
+    }
     ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
     reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS;
     reply.status = &status;
     ld_control_reply_send (self->control, peer, &reply);
+    free (nodes);
 }
 
 //  --------------------------------------------------------------------------
@@ -638,6 +678,111 @@ s_on_feed (s_node_t *self, const Liandong__Sync__FeedReply *feed, int64_t now)
 }
 
 //  --------------------------------------------------------------------------
+//  Authority: the broker's roots and trust feeds
+
+//  Asks for the roots (Hello); the Welcome then asks for the trust feeds.
+static void
+s_trust_hello (s_node_t *self, int64_t now)
+{
+    if (now < self->trust_at)
+        return;
+    self->trust_at = now + S_TRUST_POLL_MS;
+    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
+    hello.has_version = true;
+    hello.version = LD_SYNC_VERSION;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
+    request.hello = &hello;
+    ld_request_send (self->broker, &request); //  not connected: next time
+}
+
+//  A Welcome: (re)builds the trust state if the roots changed, then asks
+//  for the trust feeds after the cursor.
+static void
+s_on_welcome (s_node_t *self, const Liandong__Sync__Welcome *welcome)
+{
+    if (welcome->n_roots == 0) {
+        //  An --open broker: nothing to check against.
+        ld_trust_destroy (&self->trust);
+        self->trust_synced = false;
+        return;
+    }
+    //  The roots as the broker sent them, packed, to notice a change.
+    Liandong__Sync__Welcome roots_only = LIANDONG__SYNC__WELCOME__INIT;
+    roots_only.n_roots = welcome->n_roots;
+    roots_only.roots = welcome->roots;
+    size_t size = protobuf_c_message_get_packed_size (&roots_only.base);
+    uint8_t *wire = malloc (size ? size : 1);
+    if (!wire)
+        return;
+    protobuf_c_message_pack (&roots_only.base, wire);
+    bool same =
+        self->trust && size == self->roots_wire_size && memcmp (wire, self->roots_wire, size) == 0;
+    if (!same) {
+        ld_trust_destroy (&self->trust);
+        self->trust = ld_trust_new ();
+        for (size_t i = 0; self->trust && i < welcome->n_roots; i++) {
+            const Liandong__Sync__Root *root = welcome->roots[i];
+            if (root->key.len == LD_KEY_BYTES)
+                ld_trust_add_root (self->trust, root->key.data, root->path, root->name);
+        }
+        free (self->roots_wire);
+        self->roots_wire = wire;
+        self->roots_wire_size = size;
+        wire = NULL;
+        self->trust_cursor = 0;
+        self->trust_synced = false;
+    }
+    free (wire);
+    if (!self->trust)
+        return;
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = self->trust_cursor;
+    catchup.prefix = S_TRUST_PREFIX;
+    catchup.credit = S_TRUST_CREDIT;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    ld_request_send (self->broker, &request);
+}
+
+//  A chunk of the trust feeds: verified and folded.
+static void
+s_on_events (s_node_t *self, const Liandong__Sync__Events *events)
+{
+    if (!self->trust)
+        return;
+    for (size_t i = 0; i < events->n_events; i++) {
+        const Liandong__Sync__Stored *stored = events->events[i];
+        ld_event_t *event = NULL;
+        char err[256];
+        if (ld_event_decode (stored->envelope.data, stored->envelope.len, 0, &event, err,
+                             sizeof err)
+                != LD_OK
+            || ld_event_verify (event) != LD_OK
+            || strncmp (ld_event_topic (event), S_TRUST_PREFIX, strlen (S_TRUST_PREFIX)) != 0) {
+            s_warn (self, "ignored a trust event the broker sent that does not verify");
+            ld_event_destroy (&event);
+            continue;
+        }
+        ld_trust_fold (self->trust, event, err, sizeof err);
+        ld_event_destroy (&event);
+    }
+    if (events->cursor > self->trust_cursor)
+        self->trust_cursor = events->cursor;
+    if (events->caught_up)
+        self->trust_synced = true;
+    else {
+        Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
+        credit.chunks = 1;
+        ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+        request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
+        request.credit = &credit;
+        ld_request_send (self->broker, &request);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Broker replies
 
 static void
@@ -658,6 +803,12 @@ s_broker_receive (s_node_t *self)
             case LIANDONG__SYNC__REPLY__KIND_FEED:
                 s_on_feed (self, reply->feed, now);
                 break;
+            case LIANDONG__SYNC__REPLY__KIND_WELCOME:
+                s_on_welcome (self, reply->welcome);
+                break;
+            case LIANDONG__SYNC__REPLY__KIND_EVENTS:
+                s_on_events (self, reply->events);
+                break;
             case LIANDONG__SYNC__REPLY__KIND_ERROR:
                 //  A feed the broker never stored: nothing to restore.
                 if (self->restoring
@@ -668,7 +819,7 @@ s_broker_receive (s_node_t *self)
                             reply->error->reason);
                 break;
             default:
-                break; //  Welcome, ...: nothing the node asked for
+                break; //  nothing the node asked for
         }
         ld_reply_free (&reply);
     }
@@ -729,6 +880,14 @@ s_author_commit (s_node_t *self, size_t count)
             self->identity, seq + 1, seq ? prev : NULL, now_ms, author->topic, author->type,
             author->has_payload ? author->payload.data : NULL,
             author->has_payload ? author->payload.len : 0, &pending->event, err, sizeof err);
+        if (rc == LD_OK && self->trust && self->trust_synced) {
+            //  What the broker would refuse for good never enters the feed.
+            rc = ld_trust_check (self->trust, pending->event, NULL, err, sizeof err);
+            if (rc == LD_ERR_AWAITING_CERT)
+                rc = LD_OK;
+            if (rc != LD_OK)
+                ld_event_destroy (&pending->event);
+        }
         if (rc != LD_OK) {
             char reason[S_REASON_MAX];
             snprintf (reason, sizeof reason, "%s: %s", ld_status_name (rc), err);
@@ -848,6 +1007,8 @@ s_poll_timeout (s_node_t *self, int64_t now)
         next = self->save_at;
     if (self->restoring && self->restore_at < next)
         next = self->restore_at;
+    if (self->trust_at < next)
+        next = self->trust_at;
     if (next == INT64_MAX)
         return -1;
     return next <= now ? 0 : (long) (next - now);
@@ -863,6 +1024,7 @@ s_tick (s_node_t *self, int64_t now)
     if (self->restoring && (now >= self->restore_at || self->restore_unsent))
         s_restore_request (self, now);
     s_save_acked (self, now, false);
+    s_trust_hello (self, now);
     s_outbox_pump (self, now);
 }
 
@@ -1090,6 +1252,8 @@ s_node_destroy (s_node_t **self_p)
     free (self->broker_endpoint);
     free (self->dead);
     free (self->batch_bytes);
+    ld_trust_destroy (&self->trust);
+    free (self->roots_wire);
     free (self);
     *self_p = NULL;
 }
