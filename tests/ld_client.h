@@ -54,6 +54,7 @@ typedef struct {
     char status[32]; //  stable name, e.g. "gap"
     uint64_t needed_seq;
     bool retry;
+    char reason[512];
 } ld_client_refusal_t;
 
 //  One event as catch-up served it; envelope is malloc'ed (see
@@ -64,6 +65,7 @@ typedef struct {
     size_t size;
     int64_t stored_ms;
     uint64_t receipt_seq;
+    char invalid[32]; //  the broker's invalid mark, "" if none
 } ld_client_stored_t;
 
 static inline int64_t
@@ -239,6 +241,7 @@ ld_client_publish (ld_client_t *self, ld_event_t *const *events, size_t count, i
         snprintf (refusals[i].status, sizeof refusals[i].status, "%s", refusal->status);
         refusals[i].needed_seq = refusal->has_needed_seq ? refusal->needed_seq : 0;
         refusals[i].retry = refusal->has_retry && refusal->retry;
+        snprintf (refusals[i].reason, sizeof refusals[i].reason, "%s", refusal->reason);
     }
     int refused = (int) ack->n_refusals;
     ld_reply_free (&reply);
@@ -327,6 +330,8 @@ ld_client_catchup_all (ld_client_t *self, uint64_t after, const char *prefix, in
             item->store_seq = stored->store_seq;
             item->stored_ms = stored->has_stored_ms ? stored->stored_ms : 0;
             item->receipt_seq = stored->has_receipt_seq ? stored->receipt_seq : 0;
+            snprintf (item->invalid, sizeof item->invalid, "%s",
+                      stored->invalid ? stored->invalid : "");
             last = stored->store_seq;
             count++;
         }
@@ -390,6 +395,26 @@ ld_client_author_destroy (ld_client_author_t **self_p)
     ld_identity_destroy (&(*self_p)->identity);
     free (*self_p);
     *self_p = NULL;
+}
+
+//  The author's next event of any type, with payload bytes and the time it
+//  claims; the caller owns it. NULL if it cannot be signed.
+static inline ld_event_t *
+ld_client_author_event (ld_client_author_t *self, const char *topic, const char *type,
+                        const uint8_t *payload, size_t size, int64_t time_ms)
+{
+    ld_event_t *event = NULL;
+    char err[256];
+    uint64_t seq = self->next_seq;
+    ld_status_t rc = ld_event_sign (self->identity, seq, seq > 1 ? self->prev : NULL, time_ms,
+                                    topic, type, payload, size, &event, err, sizeof err);
+    if (rc != LD_OK) {
+        fprintf (stderr, "ld_client: cannot sign: %s\n", err);
+        return NULL;
+    }
+    memcpy (self->prev, ld_event_id (event), LD_ID_BYTES);
+    self->next_seq++;
+    return event;
 }
 
 //  The author's next event, a note with text under topic; the caller owns
