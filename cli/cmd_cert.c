@@ -487,7 +487,7 @@ s_sign (s_options_t *options)
     int code = s_check_signing (options);
     if (code != EX_OK)
         return code;
-    const char *topic_path = options->verb == S_ISSUE ? options->path : options->path;
+    const char *topic_path = options->path; //  NULL: the node's or the key file's own
     const char *type = NULL;
     uint8_t *payload = NULL;
     size_t size = 0;
