@@ -36,6 +36,8 @@ static const s_command_t s_commands[] = {
     {"keygen", ld_cmd_keygen, "create an identity: DIR/identity.secret and DIR/identity.pub"},
     {"inspect", ld_cmd_inspect, "decode and verify an envelope, print it as JSON"},
     {"tail", ld_cmd_tail, "follow a broker's events: catch up, then live, gap-free"},
+    {"cert", ld_cmd_cert, "certify, revoke, rotate keys; show the trust hierarchy"},
+    {"import", ld_cmd_import, "bring offline-signed events to a node or a broker"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };

@@ -208,7 +208,14 @@ ld_status_t
 ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *err, size_t err_size)
 {
     if (strncmp (path_or_text, LD_KEY_PREFIX, strlen (LD_KEY_PREFIX)) == 0) {
-        if (ld_key_from_text (path_or_text, key) != LD_OK)
+        //  The text of a whole key file: the key is its first line.
+        char first[LD_KEY_TEXT_BYTES + 16];
+        size_t len = strcspn (path_or_text, "\n");
+        if (len >= sizeof first)
+            len = sizeof first - 1;
+        memcpy (first, path_or_text, len);
+        first[len] = '\0';
+        if (ld_key_from_text (first, key) != LD_OK)
             return ld_fail (err, err_size, LD_ERR_BAD_FORMAT, "'%s' is not a public key",
                             path_or_text);
         return LD_OK;
@@ -217,6 +224,8 @@ ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *e
     if (!file)
         return ld_fail (err, err_size, errno == ENOENT ? LD_ERR_NOT_FOUND : LD_ERR_IO,
                         "cannot open public key '%s': %s", path_or_text, strerror (errno));
+    //  Only the first line: a trust root file (trust/ld_roots.h) adds
+    //  "path:" and "name:" lines after it.
     char line[LD_KEY_TEXT_BYTES + 16];
     bool ok = fgets (line, sizeof line, file) != NULL && ld_key_from_text (line, key) == LD_OK;
     fclose (file);

@@ -54,7 +54,9 @@ void ld_identity_sign (ld_identity_t *self, const uint8_t *data, size_t size,
                        uint8_t sig[LD_SIG_BYTES]);
 
 //  Reads a public key file (or accepts the text form itself when path_or_text
-//  starts with "ed25519:"). Errors: LD_ERR_NOT_FOUND, LD_ERR_BAD_FORMAT.
+//  starts with "ed25519:"). Only the first line counts: a trust root file
+//  (trust/ld_roots.h) has "path:" and "name:" lines after the key.
+//  Errors: LD_ERR_NOT_FOUND, LD_ERR_BAD_FORMAT.
 ld_status_t ld_public_key_load (const char *path_or_text, uint8_t key[LD_KEY_BYTES], char *err,
                                 size_t err_size);
 

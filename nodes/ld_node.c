@@ -178,6 +178,10 @@ typedef struct {
     int64_t trust_at;      //  next Hello
 
     int64_t warn_at; //  rate limit of repeated warnings
+
+    //  relays (foreign envelopes passed to the broker; see s_relay_start)
+    zlistx_t *relays;     //  s_relay_t awaiting the broker's Ack; NULL until the first
+    uint64_t relay_batch; //  counter of relay batch ids (S_RELAY_BATCH_BIT set on the wire)
 } s_node_t;
 
 static void s_node_destroy (s_node_t **self_p);
@@ -783,6 +787,220 @@ s_on_events (s_node_t *self, const Liandong__Sync__Events *events)
 }
 
 //  --------------------------------------------------------------------------
+//  Relay: foreign envelopes (an offline-signed certificate) passed to the
+//  broker once. They never enter the own store or the outbox: the node
+//  checks them (limits, signature), sends them in one Publish whose batch
+//  id has S_RELAY_BATCH_BIT set (outbox batch ids are a counter from 1, so
+//  they never meet), and answers the client with Relayed when the Ack for
+//  that batch comes, or "unavailable" (retry) at the request's timeout or
+//  when no broker connection is up. The client resends; the broker stores
+//  each event once, so a resend is harmless.
+
+#define S_RELAY_BATCH_BIT   (UINT64_C (1) << 63)
+#define S_RELAY_UNAVAILABLE "unavailable"
+
+//  A Relay request waiting for its Ack.
+typedef struct {
+    zframe_t *peer;
+    uint64_t tag;
+    uint64_t batch;
+    int64_t deadline;
+    size_t sent;                        //  envelopes in the Publish
+    uint32_t *index;                    //  [sent]: position of each in the Relay
+    size_t total;                       //  envelopes in the Relay
+    size_t local;                       //  refused here (in refusals[0..local))
+    Liandong__Sync__Refusal **refusals; //  [total], with their strings
+} s_relay_t;
+
+static void
+s_relay_destroy (void **item)
+{
+    s_relay_t *relay = *item;
+    if (!relay)
+        return;
+    zframe_destroy (&relay->peer);
+    for (size_t i = 0; i < relay->total; i++)
+        if (relay->refusals[i]) {
+            free (relay->refusals[i]->status);
+            free (relay->refusals[i]->reason);
+            free (relay->refusals[i]);
+        }
+    free (relay->refusals);
+    free (relay->index);
+    free (relay);
+    *item = NULL;
+}
+
+//  Adds a refusal of Relay position index; false if out of memory.
+static bool
+s_relay_refuse (s_relay_t *relay, size_t *count, uint32_t index, const char *status,
+                const char *reason, bool retry)
+{
+    Liandong__Sync__Refusal *refusal = calloc (1, sizeof *refusal);
+    if (!refusal)
+        return false;
+    liandong__sync__refusal__init (refusal);
+    refusal->index = index;
+    refusal->status = strdup (status);
+    refusal->reason = strdup (reason);
+    refusal->has_retry = retry;
+    refusal->retry = retry;
+    relay->refusals[(*count)++] = refusal;
+    return refusal->status && refusal->reason;
+}
+
+static void
+s_relay_answer (s_node_t *self, s_relay_t *relay, size_t refusal_count, uint32_t stored)
+{
+    Liandong__Sync__Relayed relayed = LIANDONG__SYNC__RELAYED__INIT;
+    relayed.tag = relay->tag;
+    relayed.stored = stored;
+    relayed.n_refusals = refusal_count;
+    relayed.refusals = relay->refusals;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_RELAYED;
+    reply.relayed = &relayed;
+    ld_control_reply_send (self->control, relay->peer, &reply);
+}
+
+//  Every envelope sent and not answered is "unavailable", to retry.
+static void
+s_relay_unavailable (s_node_t *self, s_relay_t *relay, const char *reason)
+{
+    size_t count = relay->local;
+    for (size_t i = 0; i < relay->sent; i++)
+        s_relay_refuse (relay, &count, relay->index[i], S_RELAY_UNAVAILABLE, reason, true);
+    s_relay_answer (self, relay, count, 0);
+}
+
+static void
+s_relay_start (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Relay *request)
+{
+    if (!self->relays) {
+        self->relays = zlistx_new ();
+        if (self->relays)
+            zlistx_set_destructor (self->relays, s_relay_destroy);
+    }
+    s_relay_t *relay = calloc (1, sizeof *relay);
+    size_t total = request->n_envelopes;
+    ProtobufCBinaryData *events = calloc (total ? total : 1, sizeof *events);
+    if (relay) {
+        relay->total = total;
+        relay->refusals = calloc (total ? total : 1, sizeof *relay->refusals);
+        relay->index = calloc (total ? total : 1, sizeof *relay->index);
+    }
+    if (!self->relays || !relay || !events || !relay->refusals || !relay->index) {
+        s_reply_error (self, *peer_p, LD_ERR_NOMEM, "node out of memory: relay not sent");
+        free (events);
+        s_relay_destroy ((void **) &relay);
+        return;
+    }
+    relay->peer = *peer_p;
+    *peer_p = NULL;
+    relay->tag = request->tag;
+    for (size_t i = 0; i < total; i++) {
+        const ProtobufCBinaryData *bytes = &request->envelopes[i];
+        ld_event_t *event = NULL;
+        char why[256], reason[S_REASON_MAX];
+        ld_status_t rc = ld_event_decode (bytes->data, bytes->len, 0, &event, why, sizeof why);
+        if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
+            snprintf (why, sizeof why, "%s", ld_status_text (rc));
+        ld_event_destroy (&event);
+        if (rc != LD_OK) {
+            snprintf (reason, sizeof reason, "checked by the node: %s", why);
+            s_relay_refuse (relay, &relay->local, (uint32_t) i, ld_status_name (rc), reason, false);
+            continue;
+        }
+        relay->index[relay->sent] = (uint32_t) i;
+        events[relay->sent++] = *bytes;
+    }
+    if (relay->sent == 0) {
+        s_relay_answer (self, relay, relay->local, 0);
+        free (events);
+        s_relay_destroy ((void **) &relay);
+        return;
+    }
+    relay->batch = S_RELAY_BATCH_BIT | ++self->relay_batch;
+    uint32_t wait =
+        request->has_timeout_ms && request->timeout_ms ? request->timeout_ms : S_WAIT_DEFAULT_MS;
+    relay->deadline = zclock_mono () + (wait < S_WAIT_MAX_MS ? wait : S_WAIT_MAX_MS);
+    Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
+    publish.batch = relay->batch;
+    publish.n_events = relay->sent;
+    publish.events = events;
+    ld_request_t out = LIANDONG__SYNC__REQUEST__INIT;
+    out.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
+    out.publish = &publish;
+    int sent = ld_request_send (self->broker, &out);
+    free (events);
+    if (sent != 0) {
+        s_relay_unavailable (self, relay, "the node has no broker connection now");
+        s_relay_destroy ((void **) &relay);
+        return;
+    }
+    zlistx_add_end (self->relays, relay);
+}
+
+//  The Ack of a relay batch: answer its client.
+static void
+s_relay_on_ack (s_node_t *self, const Liandong__Sync__Ack *ack)
+{
+    for (s_relay_t *relay = self->relays ? zlistx_first (self->relays) : NULL; relay;
+         relay = zlistx_next (self->relays)) {
+        if (relay->batch != ack->batch)
+            continue;
+        size_t count = relay->local;
+        size_t refused = 0;
+        for (size_t i = 0; i < ack->n_refusals; i++) {
+            const Liandong__Sync__Refusal *from = ack->refusals[i];
+            if (from->index >= relay->sent || count >= relay->total)
+                continue;
+            refused++;
+            size_t at = count;
+            s_relay_refuse (relay, &count, relay->index[from->index], from->status, from->reason,
+                            from->has_retry && from->retry);
+            if (relay->refusals[at] && from->has_needed_seq) {
+                relay->refusals[at]->has_needed_seq = 1;
+                relay->refusals[at]->needed_seq = from->needed_seq;
+            }
+        }
+        s_relay_answer (self, relay, count, (uint32_t) (relay->sent - refused));
+        zlistx_delete (self->relays, zlistx_cursor (self->relays));
+        return;
+    }
+}
+
+//  Relays whose timeout passed: "unavailable".
+static void
+s_relay_expire (s_node_t *self, int64_t now)
+{
+    if (!self->relays)
+        return;
+    s_relay_t *relay = zlistx_first (self->relays);
+    while (relay) {
+        s_relay_t *next = zlistx_next (self->relays);
+        if (relay->deadline <= now) {
+            s_relay_unavailable (self, relay, "no verdict from the broker in time");
+            void *handle = zlistx_find (self->relays, relay);
+            zlistx_delete (self->relays, handle);
+        }
+        relay = next;
+    }
+}
+
+//  The earliest relay deadline, or INT64_MAX.
+static int64_t
+s_relay_deadline (s_node_t *self)
+{
+    int64_t next = INT64_MAX;
+    for (s_relay_t *relay = self->relays ? zlistx_first (self->relays) : NULL; relay;
+         relay = zlistx_next (self->relays))
+        if (relay->deadline < next)
+            next = relay->deadline;
+    return next;
+}
+
+//  --------------------------------------------------------------------------
 //  Broker replies
 
 static void
@@ -798,7 +1016,10 @@ s_broker_receive (s_node_t *self)
         int64_t now = zclock_mono ();
         switch (reply->kind_case) {
             case LIANDONG__SYNC__REPLY__KIND_ACK:
-                s_on_ack (self, reply->ack, now);
+                if (reply->ack->batch & S_RELAY_BATCH_BIT)
+                    s_relay_on_ack (self, reply->ack);
+                else
+                    s_on_ack (self, reply->ack, now);
                 break;
             case LIANDONG__SYNC__REPLY__KIND_FEED:
                 s_on_feed (self, reply->feed, now);
@@ -967,6 +1188,8 @@ s_control_receive (s_node_t *self)
                                                   &request, err, sizeof err))
                  != LD_OK)
             s_reply_error (self, peer, rc, err);
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_RELAY)
+            s_relay_start (self, &peer, request->relay);
         else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS) {
             //  Commit what came before, so the status includes it.
             if (count > 0)
@@ -1009,6 +1232,9 @@ s_poll_timeout (s_node_t *self, int64_t now)
         next = self->restore_at;
     if (self->trust_at < next)
         next = self->trust_at;
+    int64_t relay = s_relay_deadline (self);
+    if (relay < next)
+        next = relay;
     if (next == INT64_MAX)
         return -1;
     return next <= now ? 0 : (long) (next - now);
@@ -1018,6 +1244,7 @@ static void
 s_tick (s_node_t *self, int64_t now)
 {
     s_waiters_expire (self, now);
+    s_relay_expire (self, now);
     if (ld_outbox_tick (self->outbox, now))
         zsys_debug ("node: no Ack in time; sending again from seq %" PRIu64,
                     ld_outbox_acked_seq (self->outbox) + 1);
@@ -1242,6 +1469,7 @@ s_node_destroy (s_node_t **self_p)
         return;
     s_node_t *self = *self_p;
     zlistx_destroy (&self->waiters);
+    zlistx_destroy (&self->relays);
     ld_outbox_destroy (&self->outbox);
     zsock_destroy (&self->control);
     zsock_destroy (&self->broker);

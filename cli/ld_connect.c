@@ -1,0 +1,143 @@
+/*  ld_connect.c -- the CLI's connections. See ld_connect.h. */
+#include "ld_connect.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ld_cli.h"
+#include "ld_identity.h"
+#include "ld_socket.h"
+
+#define S_IPC_PREFIX   "ipc://"
+#define S_CONTROL_MAX  (LD_ENVELOPE_MAX_DEFAULT * 2 + 4096)
+#define S_ENDPOINT_MAX (PATH_MAX + 16)
+
+ld_status_t
+ld_connect_control (const char *control, zsock_t **sock_p, char *err, size_t err_size)
+{
+    *sock_p = NULL;
+    struct stat st;
+    if (strncmp (control, S_IPC_PREFIX, strlen (S_IPC_PREFIX)) == 0
+        && stat (control + strlen (S_IPC_PREFIX), &st) != 0)
+        return ld_fail (err, err_size, LD_ERR_NOT_FOUND,
+                        "node not reachable: no control socket at '%s'", control);
+    char endpoint[S_ENDPOINT_MAX];
+    snprintf (endpoint, sizeof endpoint, ">%s", control);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_DEALER,
+        .endpoints = endpoint,
+        .max_message = S_CONTROL_MAX + LD_SYNC_FRAME_MAX,
+    };
+    *sock_p = ld_socket_new (&spec, err, err_size);
+    return *sock_p ? LD_OK : LD_ERR_USAGE;
+}
+
+static zframe_t *
+s_recv (zsock_t *sock, int timeout_ms)
+{
+    zmq_pollitem_t item = {zsock_resolve (sock), 0, ZMQ_POLLIN, 0};
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left < 0)
+            left = 0;
+        int rc = zmq_poll (&item, 1, (long) left);
+        if (rc > 0)
+            return zframe_recv (sock);
+        if (rc == 0 || errno != EINTR)
+            return NULL;
+    }
+}
+
+ld_control_reply_t *
+ld_connect_control_call (zsock_t *sock, const ld_control_request_t *request, int timeout_ms,
+                         char *err, size_t err_size)
+{
+    if (ld_control_request_send (sock, request) != 0) {
+        ld_fail (err, err_size, LD_ERR_IO, "cannot send to the node");
+        return NULL;
+    }
+    zframe_t *frame = s_recv (sock, timeout_ms);
+    if (!frame) {
+        ld_fail (err, err_size, LD_ERR_NOT_FOUND, "node not reachable: no answer within %d ms",
+                 timeout_ms);
+        return NULL;
+    }
+    ld_control_reply_t *reply = NULL;
+    ld_control_reply_decode (zframe_data (frame), zframe_size (frame), &reply, err, err_size);
+    zframe_destroy (&frame);
+    return reply;
+}
+
+ld_status_t
+ld_connect_broker (const char *endpoint, const char *broker_key, const char *identity,
+                   zsock_t **sock_p, char *err, size_t err_size)
+{
+    *sock_p = NULL;
+    char connect[S_ENDPOINT_MAX];
+    snprintf (connect, sizeof connect, ">%s", endpoint);
+    ld_socket_spec_t spec = {
+        .type = ZMQ_DEALER,
+        .endpoints = connect,
+        .max_message = LD_SYNC_FRAME_MAX,
+    };
+    uint8_t server[LD_KEY_BYTES], server_curve[LD_KEY_BYTES];
+    ld_identity_t *own = NULL;
+    ld_curve_t *curve = NULL;
+    ld_status_t rc = LD_OK;
+    if (broker_key) {
+        if (!identity)
+            return ld_fail (err, err_size, LD_ERR_USAGE,
+                            "--broker-key needs --identity (our own key for CurveZMQ)");
+        if ((rc = ld_public_key_load (broker_key, server, err, err_size)) != LD_OK)
+            return rc;
+        if (ld_curve_public_from_key (server, server_curve) != LD_OK)
+            return ld_fail (err, err_size, LD_ERR_BAD_KEY, "'%s' cannot serve as a CURVE key",
+                            broker_key);
+        if ((rc = ld_identity_load (identity, &own, err, err_size)) != LD_OK)
+            return rc;
+        curve = ld_curve_new (own);
+        ld_identity_destroy (&own);
+        if (!curve)
+            return ld_fail (err, err_size, LD_ERR_NOMEM, "cannot convert '%s' for CURVE", identity);
+        spec.curve_secret = ld_curve_secret (curve);
+        spec.curve_public = ld_curve_public (curve);
+        spec.curve_server_key = server_curve;
+    }
+    *sock_p = ld_socket_new (&spec, err, err_size);
+    ld_curve_destroy (&curve);
+    return *sock_p ? LD_OK : LD_ERR_USAGE;
+}
+
+ld_reply_t *
+ld_connect_broker_recv (zsock_t *sock, int timeout_ms, char *err, size_t err_size)
+{
+    zframe_t *frame = s_recv (sock, timeout_ms);
+    if (!frame) {
+        ld_fail (err, err_size, LD_ERR_NOT_FOUND, "broker not reachable: no answer within %d ms",
+                 timeout_ms);
+        return NULL;
+    }
+    ld_reply_t *reply = NULL;
+    ld_reply_decode (zframe_data (frame), zframe_size (frame), &reply, err, err_size);
+    zframe_destroy (&frame);
+    return reply;
+}
+
+bool
+ld_connect_number (const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *value)
+{
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, &end, 10);
+    if (errno || *end || end == text || text[0] == '-' || parsed < min || parsed > max) {
+        ld_cli_error ("%s must be a number in %llu..%llu, not '%s'", name, (unsigned long long) min,
+                      (unsigned long long) max, text);
+        return false;
+    }
+    *value = parsed;
+    return true;
+}

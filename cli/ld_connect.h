@@ -1,0 +1,44 @@
+/*  ld_connect.h -- the CLI's connections: a node's control socket and a
+    broker, each a DEALER from the socket factory, and one request/reply
+    round trip with a deadline.
+*/
+#ifndef LD_CONNECT_H_INCLUDED
+#define LD_CONNECT_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ld_status.h"
+#include "ld_sync.h"
+
+#define LD_CONNECT_TIMEOUT_MS 5000 //  default wait for an answer
+
+//  A DEALER to a node's control endpoint (ipc://PATH). LD_ERR_NOT_FOUND if
+//  the ipc socket file does not exist (no node there: exit 69), LD_ERR_USAGE
+//  if the endpoint is not usable. *sock_p is the caller's.
+ld_status_t ld_connect_control (const char *control, zsock_t **sock_p, char *err, size_t err_size);
+
+//  Sends request and waits up to timeout_ms for one ControlReply; NULL if
+//  none came (err says so) or it did not decode. The reply is the caller's
+//  (ld_control_reply_free).
+ld_control_reply_t *ld_connect_control_call (zsock_t *sock, const ld_control_request_t *request,
+                                             int timeout_ms, char *err, size_t err_size);
+
+//  A DEALER to a broker's --listen endpoint. With broker_key (a public key
+//  file or text), CurveZMQ: the broker's key pinned, our pair from the
+//  identity secret file (required then); without it, plain tcp (an --open
+//  broker). Errors: ld_public_key_load's and ld_identity_load's,
+//  LD_ERR_USAGE (broker_key without identity, or a bad endpoint).
+ld_status_t ld_connect_broker (const char *endpoint, const char *broker_key, const char *identity,
+                               zsock_t **sock_p, char *err, size_t err_size);
+
+//  Waits up to timeout_ms for one Reply from a broker; NULL if none came
+//  or it did not decode (err says which). The reply is the caller's.
+ld_reply_t *ld_connect_broker_recv (zsock_t *sock, int timeout_ms, char *err, size_t err_size);
+
+//  Parses a decimal in [min, max] for option name; prints the usage error.
+bool ld_connect_number (const char *name, const char *text, uint64_t min, uint64_t max,
+                        uint64_t *value);
+
+#endif
