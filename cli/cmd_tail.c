@@ -81,6 +81,7 @@
 
 #include "ld_cli.h"
 #include "ld_event.h"
+#include "ld_identity.h"
 #include "ld_pbjson.h"
 #include "ld_socket.h"
 #include "ld_sync.h"
@@ -112,6 +113,8 @@ typedef struct {
     s_format_t format;
     bool trust;
     int timeout_ms;
+    const char *broker_key; //  --broker-key: a .pub file or "ed25519:..." text
+    const char *identity;   //  --identity: the path of a secret key file
 } s_options_t;
 
 typedef struct {
@@ -130,6 +133,11 @@ typedef struct {
     bool outage;       //  a lost connection was reported, not yet its end
     bool have_key;
     uint8_t broker_key[LD_KEY_BYTES];
+    //  CurveZMQ (--broker-key): our pair and the broker's Curve25519 key,
+    //  for both sockets; NULL curve: plain tcp
+    ld_curve_t *curve;
+    uint8_t pinned_key[LD_KEY_BYTES]; //  --broker-key, Ed25519
+    uint8_t server_curve[LD_KEY_BYTES];
     uint64_t printed;
     bool malformed_reported;
     ld_table_stream_t *table;
@@ -143,6 +151,7 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: liandong tail --broker tcp://HOST:PORT [--prefix P] [--from N]\n"
              "                     [--count N] [--json|--raw] [--trust-broker] [--timeout MS]\n"
+             "                     [--broker-key PUB --identity SECRET]\n"
              "\n"
              "Prints a broker's events as they are stored, each once and in store order:\n"
              "first those already stored after --from, then new ones as they come.\n"
@@ -159,6 +168,10 @@ s_usage (FILE *out)
              "  --trust-broker   do not verify signatures (the broker verified them)\n"
              "  --timeout MS     a broker silent this long is reconnected; at first contact,\n"
              "                   an error (default %d)\n"
+             "  --broker-key PUB the broker's public key (its identity.pub, or ed25519:...):\n"
+             "                   connect with CurveZMQ to that broker only; needs --identity\n"
+             "  --identity FILE  this tail's secret key (identity.secret), certified for a\n"
+             "                   broker run with --trust\n"
              "\n"
              "Exit codes: 0 done or stopped by SIGINT/SIGTERM; 64 usage; 65 an event\n"
              "failed verification; 69 the broker cannot be reached or refused; 74 output.\n",
@@ -398,6 +411,18 @@ s_live_address (const char *broker, const char *address, char *out, size_t size)
     return n > 0 && (size_t) n < size ? 0 : -1;
 }
 
+//  With --broker-key, a socket is a CurveZMQ client of that broker only
+//  (the keys are copied into the socket when it is made).
+static void
+s_curve_spec (s_tail_t *self, ld_socket_spec_t *spec)
+{
+    if (!self->curve)
+        return;
+    spec->curve_secret = ld_curve_secret (self->curve);
+    spec->curve_public = ld_curve_public (self->curve);
+    spec->curve_server_key = self->server_curve;
+}
+
 static void
 s_close (s_tail_t *self)
 {
@@ -424,6 +449,7 @@ s_subscribe (s_tail_t *self, const char *address)
         //  (see ld_socket.h). Liveness is the DEALER's and the probe's job.
         .no_heartbeat = true,
     };
+    s_curve_spec (self, &spec);
     self->sub = ld_socket_new (&spec, err, sizeof err);
     if (!self->sub) {
         ld_cli_error ("cannot follow the live endpoint '%s': %s", address, err);
@@ -472,6 +498,7 @@ s_reconnect (s_tail_t *self)
         .endpoints = endpoint,
         .max_message = LD_SYNC_FRAME_MAX,
     };
+    s_curve_spec (self, &spec);
     self->dealer = ld_socket_new (&spec, err, sizeof err);
     if (!self->dealer) {
         ld_cli_error ("cannot connect to broker '%s': %s", self->opt.broker, err);
@@ -534,6 +561,14 @@ s_on_welcome (s_tail_t *self, const Liandong__Sync__Welcome *welcome)
         ld_cli_error ("broker '%s' is another broker now (key '%s'): its store sequence "
                       "numbers do not continue this tail's",
                       self->opt.broker, key);
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
+    //  CurveZMQ proved the transport key; the Welcome must name the same
+    //  identity, or store seqs and receipts come from another key's store.
+    if (self->curve && memcmp (self->pinned_key, welcome->broker_key.data, LD_KEY_BYTES) != 0) {
+        ld_cli_error ("broker '%s' presents key '%s', not the one of --broker-key '%s'",
+                      self->opt.broker, key, self->opt.broker_key);
         s_finish (self, EX_UNAVAILABLE);
         return;
     }
@@ -677,8 +712,16 @@ s_on_deadline (s_tail_t *self)
         return;
     }
     if (!self->contacted) {
-        ld_cli_error ("cannot reach broker '%s': no answer within %d ms", self->opt.broker,
-                      self->opt.timeout_ms);
+        //  A CurveZMQ handshake the broker refuses (or a plain tail at a
+        //  broker that requires one) looks exactly like silence.
+        if (self->curve)
+            ld_cli_error ("cannot reach broker '%s': no answer within %d ms (is --broker-key the "
+                          "broker's key, and is --identity certified for it?)",
+                          self->opt.broker, self->opt.timeout_ms);
+        else
+            ld_cli_error ("cannot reach broker '%s': no answer within %d ms (a broker run with "
+                          "--trust needs --broker-key and a certified --identity)",
+                          self->opt.broker, self->opt.timeout_ms);
         s_finish (self, EX_UNAVAILABLE);
         return;
     }
@@ -768,11 +811,18 @@ static int
 s_parse (int argc, char **argv, s_options_t *opt)
 {
     static const struct option options[] = {
-        {"broker", required_argument, NULL, 'b'}, {"prefix", required_argument, NULL, 'p'},
-        {"from", required_argument, NULL, 'f'},   {"count", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},         {"raw", no_argument, NULL, 'r'},
-        {"trust-broker", no_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"from", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"raw", no_argument, NULL, 'r'},
+        {"trust-broker", no_argument, NULL, 'T'},
+        {"timeout", required_argument, NULL, 't'},
+        {"broker-key", required_argument, NULL, 'K'},
+        {"identity", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *opt = (s_options_t){.prefix = "", .format = S_TABLE, .timeout_ms = S_TIMEOUT_DEFAULT_MS};
     bool json = false, raw = false;
@@ -821,6 +871,12 @@ s_parse (int argc, char **argv, s_options_t *opt)
                 }
                 opt->timeout_ms = (int) value;
                 break;
+            case 'K':
+                opt->broker_key = optarg;
+                break;
+            case 'i':
+                opt->identity = optarg;
+                break;
             case 'h':
                 s_usage (stdout);
                 return -1;
@@ -839,6 +895,11 @@ s_parse (int argc, char **argv, s_options_t *opt)
         ld_cli_error ("--json and --raw exclude each other");
         return EX_USAGE;
     }
+    if (!opt->broker_key != !opt->identity) {
+        ld_cli_error (opt->broker_key ? "--broker-key needs --identity (the tail's own key)"
+                                      : "--identity needs --broker-key (the broker to trust)");
+        return EX_USAGE;
+    }
     if (strchr (opt->broker, ',')
         || (strncmp (opt->broker, "tcp://", 6) != 0 && strncmp (opt->broker, "ipc://", 6) != 0)
         || strlen (opt->broker) >= S_ENDPOINT_MAX) {
@@ -846,6 +907,37 @@ s_parse (int argc, char **argv, s_options_t *opt)
         return EX_USAGE;
     }
     opt->format = json ? S_JSON : raw ? S_RAW : S_TABLE;
+    return 0;
+}
+
+//  The CurveZMQ keys of --broker-key and --identity. 0, or an exit code
+//  (the error reported). The secret only ever lives in secure memory.
+static int
+s_load_curve (s_tail_t *self)
+{
+    if (!self->opt.broker_key)
+        return 0;
+    char err[256];
+    ld_status_t rc = ld_public_key_load (self->opt.broker_key, self->pinned_key, err, sizeof err);
+    if (rc == LD_OK
+        && (rc = ld_curve_public_from_key (self->pinned_key, self->server_curve)) != LD_OK)
+        snprintf (err, sizeof err, "'%s' is not a usable key", self->opt.broker_key);
+    if (rc != LD_OK) {
+        ld_cli_error ("invalid --broker-key: %s [%s]", err, ld_status_name (rc));
+        return ld_cli_exit_code (rc);
+    }
+    ld_identity_t *identity = NULL;
+    rc = ld_identity_load (self->opt.identity, &identity, err, sizeof err);
+    if (rc != LD_OK) {
+        ld_cli_error ("invalid --identity: %s [%s]", err, ld_status_name (rc));
+        return ld_cli_exit_code (rc);
+    }
+    self->curve = ld_curve_new (identity);
+    ld_identity_destroy (&identity);
+    if (!self->curve) {
+        ld_cli_error ("cannot convert --identity '%s' for CurveZMQ", self->opt.identity);
+        return EX_SOFTWARE;
+    }
     return 0;
 }
 
@@ -858,6 +950,8 @@ ld_cmd_tail (int argc, char **argv)
         return rc < 0 ? EX_OK : rc;
     self.have_pos = self.opt.from_set;
     self.pos = self.opt.from;
+    if ((rc = s_load_curve (&self)) != 0)
+        goto done;
 
     //  czmq must not take our signals (main already sent its logs to
     //  stderr): SIGINT and SIGTERM are blocked in every thread (libzmq's
@@ -870,20 +964,23 @@ ld_cmd_tail (int argc, char **argv)
     if (sigprocmask (SIG_BLOCK, &signals, NULL) != 0
         || (self.signal_fd = signalfd (-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
         ld_cli_error ("cannot take signals: %s", strerror (errno));
-        return EX_OSERR;
+        rc = EX_OSERR;
+        goto done;
     }
     if (self.opt.format == S_TABLE) {
         self.table = s_table_new ();
         if (!self.table || ld_table_stream_header (self.table, stdout) != 0) {
             ld_cli_error ("cannot print the table: %s", ld_status_text (LD_ERR_NOMEM));
-            ld_table_stream_destroy (&self.table);
-            close (self.signal_fd);
-            return EX_OSERR;
+            rc = EX_OSERR;
+            goto done;
         }
     }
     rc = s_run (&self);
     s_close (&self);
+done:
     ld_table_stream_destroy (&self.table);
-    close (self.signal_fd);
+    if (self.signal_fd >= 0)
+        close (self.signal_fd);
+    ld_curve_destroy (&self.curve);
     return rc;
 }
