@@ -22,8 +22,12 @@
     States
       HELLO    a Hello is out: first contact, a reconnection, or the probe
                of an idle LIVE. On Welcome: subscribe anew if the live
-               endpoint changed; CATCHUP if the broker (or a doorbell) holds
-               more than pos, else LIVE.
+               endpoint changed; PRELUDE if --verify-authority has not read
+               the trust feeds yet; CATCHUP if the broker (or a doorbell)
+               holds more than pos, else LIVE.
+      PRELUDE  (--verify-authority, once) a Catchup of trust/ from
+               prelude_pos, folded only; live messages are doorbells. Its
+               caught_up chunk leads on as a Welcome does.
       CATCHUP  one Catchup stream is open. Chunks are applied in order:
                events above pos printed, then pos = max (pos, cursor).
                Credit keeps S_WINDOW chunks in flight, granted as they are
@@ -57,6 +61,26 @@
     its signature verified; its topic must start with the prefix. A failure
     is a broker we cannot believe: exit 65.
 
+    --verify-authority judges every event printed with a trust fold of our
+    own (ld_trust, roots from --trust), so it must see the trust feeds
+    whatever the user's prefix: it follows every topic (the prefix it
+    subscribes to and catches up on, `follow`, is ""), folds every trust.*
+    event and prints only the events under the user's prefix, each judged
+    by ld_trust_check at that moment. pos and its invariant are unchanged,
+    with follow in place of the prefix. Before the first catch-up, a
+    PRELUDE stream reads trust/ from 0 (its own position, prelude_pos) and
+    only folds what lies up to the start (print_after: --from, or the
+    broker's last seq at first contact), so that the first events printed
+    are judged with every certificate stored before them; the main stream
+    folds the later ones in store order, and folds but never prints what
+    lies up to print_after. Store order puts certificates before what
+    they admit; a revocation can arrive after events it cuts were printed:
+    after each fold, ld_trust_marks says whose standing changed, and a
+    change that touches printed events is said as a notice (stderr, and a
+    JSON line with --json). A refused event is printed with its status and
+    does not stop the tail; the broker's own mark (Stored.invalid) is shown
+    with or without --verify-authority.
+
     Exit codes: 0 after --count events or on SIGINT/SIGTERM; 64 usage; 65 an
     event failed decoding, verification or the prefix; 69 the broker did not
     answer the first Hello within --timeout, turned into another broker (its
@@ -81,10 +105,14 @@
 
 #include "ld_cli.h"
 #include "ld_event.h"
+#include "ld_identity.h"
+#include "ld_payload.h"
 #include "ld_pbjson.h"
 #include "ld_socket.h"
 #include "ld_sync.h"
 #include "ld_table.h"
+#include "ld_roots.h"
+#include "ld_trust.h"
 
 #define S_TIMEOUT_DEFAULT_MS 5000 //  a request unanswered this long: reconnect
 #define S_TIMEOUT_MIN_MS     100
@@ -98,10 +126,14 @@
 #define S_TEXT_WIDTH         40 //  table TEXT column when not on a terminal
 #define S_TEXT_WIDTH_MIN     16
 #define S_VARINT_MAX         10 //  bytes of a 64-bit varint
+#define S_ROOTS_MAX          16 //  --trust options
+#define S_AUTHORITY_WIDTH    20 //  table AUTHORITY column: "awaiting-certificate"
+#define S_REASON_MAX         512
+#define S_TRUST_TOPIC        "trust/" //  where every trust event that counts lives
 
 typedef enum { S_TABLE, S_JSON, S_RAW } s_format_t;
 
-typedef enum { S_HELLO, S_CATCHUP, S_LIVE } s_state_t;
+typedef enum { S_HELLO, S_PRELUDE, S_CATCHUP, S_LIVE } s_state_t;
 
 typedef struct {
     const char *broker;
@@ -112,7 +144,27 @@ typedef struct {
     s_format_t format;
     bool trust;
     int timeout_ms;
+    const char *broker_key;         //  --broker-key: a .pub file or "ed25519:..." text
+    const char *identity;           //  --identity: the path of a secret key file
+    bool verify;                    //  --verify-authority
+    const char *roots[S_ROOTS_MAX]; //  --trust: .pub files or "ed25519:..." texts
+    size_t root_count;
 } s_options_t;
+
+//  The store seqs of one author's events printed so far (--verify-authority),
+//  so that a change of its standing can say which printed lines it touches.
+typedef struct {
+    uint64_t first_seq;
+    uint64_t last_seq;
+    uint64_t last_ok_seq; //  the highest printed as "ok"; 0: none
+} s_printed_t;
+
+//  What is said of one printed event besides the event itself.
+typedef struct {
+    const char *status;        //  --verify-authority: "ok" or a status name; else NULL
+    char reason[S_REASON_MAX]; //  why (the rule that admitted or refused it)
+    const char *invalid;       //  the broker's mark (Stored.invalid), or NULL
+} s_verdict_t;
 
 typedef struct {
     s_options_t opt;
@@ -130,6 +182,21 @@ typedef struct {
     bool outage;       //  a lost connection was reported, not yet its end
     bool have_key;
     uint8_t broker_key[LD_KEY_BYTES];
+    //  CurveZMQ (--broker-key): our pair and the broker's Curve25519 key,
+    //  for both sockets; NULL curve: plain tcp
+    ld_curve_t *curve;
+    uint8_t pinned_key[LD_KEY_BYTES]; //  --broker-key, Ed25519
+    uint8_t server_curve[LD_KEY_BYTES];
+    //  --verify-authority: our own trust fold; everything is followed
+    //  (follow is "", see the comment at the top) and printed only under
+    //  the user's prefix and after print_after
+    ld_trust_t *trust;
+    const char *follow;     //  the prefix subscribed to and caught up on
+    uint64_t print_after;   //  events up to here are folded, never printed
+    bool prelude_done;      //  the trust feeds were read up to the start
+    uint64_t prelude_pos;   //  the prelude's own pos (prefix "trust/")
+    uint64_t last_seq;      //  from the last Welcome
+    zhashx_t *printed_keys; //  key text -> s_printed_t
     uint64_t printed;
     bool malformed_reported;
     ld_table_stream_t *table;
@@ -140,29 +207,45 @@ typedef struct {
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: liandong tail --broker tcp://HOST:PORT [--prefix P] [--from N]\n"
-             "                     [--count N] [--json|--raw] [--trust-broker] [--timeout MS]\n"
-             "\n"
-             "Prints a broker's events as they are stored, each once and in store order:\n"
-             "first those already stored after --from, then new ones as they come.\n"
-             "\n"
-             "  --broker EP      the broker's --listen endpoint\n"
-             "  --prefix P       only events whose topic starts with P (bytes: end segments\n"
-             "                   with '/', as in note/wudang/)\n"
-             "  --from N         start after store seq N (0: everything stored); default:\n"
-             "                   only events stored from now on\n"
-             "  --count N        exit after printing N events\n"
-             "  --json           one JSON object per line (NDJSON), with receipt\n"
-             "  --raw            the envelopes, each as a varint length and its bytes\n"
-             "                   (protobuf's delimited form, read by 'liandong inspect')\n"
-             "  --trust-broker   do not verify signatures (the broker verified them)\n"
-             "  --timeout MS     a broker silent this long is reconnected; at first contact,\n"
-             "                   an error (default %d)\n"
-             "\n"
-             "Exit codes: 0 done or stopped by SIGINT/SIGTERM; 64 usage; 65 an event\n"
-             "failed verification; 69 the broker cannot be reached or refused; 74 output.\n",
-             S_TIMEOUT_DEFAULT_MS);
+    fprintf (
+        out,
+        "usage: liandong tail --broker tcp://HOST:PORT [--prefix P] [--from N]\n"
+        "                     [--count N] [--json|--raw] [--trust-broker] [--timeout MS]\n"
+        "                     [--broker-key PUB --identity SECRET]\n"
+        "                     [--verify-authority --trust ROOT.pub [--trust ...]]\n"
+        "\n"
+        "Prints a broker's events as they are stored, each once and in store order:\n"
+        "first those already stored after --from, then new ones as they come.\n"
+        "\n"
+        "  --broker EP      the broker's --listen endpoint\n"
+        "  --prefix P       only events whose topic starts with P (bytes: end segments\n"
+        "                   with '/', as in note/wudang/)\n"
+        "  --from N         start after store seq N (0: everything stored); default:\n"
+        "                   only events stored from now on\n"
+        "  --count N        exit after printing N events\n"
+        "  --json           one JSON object per line (NDJSON), with receipt\n"
+        "  --raw            the envelopes, each as a varint length and its bytes\n"
+        "                   (protobuf's delimited form, read by 'liandong inspect')\n"
+        "  --trust-broker   do not verify signatures (the broker verified them)\n"
+        "  --timeout MS     a broker silent this long is reconnected; at first contact,\n"
+        "                   an error (default %d)\n"
+        "  --broker-key PUB the broker's public key (its identity.pub, or ed25519:...):\n"
+        "                   connect with CurveZMQ to that broker only; needs --identity\n"
+        "  --identity FILE  this tail's secret key (identity.secret), certified for a\n"
+        "                   broker run with --trust\n"
+        "  --verify-authority  judge every event printed by its author's certificates,\n"
+        "                   folded here from the trust feeds (read whatever the prefix):\n"
+        "                   an AUTHORITY column, or \"authority\":{\"status\",\"reason\"};\n"
+        "                   a revocation that cuts events printed before is said on\n"
+        "                   stderr (and as a {\"notice\":\"authority\",...} line with --json)\n"
+        "  --trust ROOT     a district root key (.pub file or ed25519:...); repeatable\n"
+        "\n"
+        "An event the broker marked invalid shows it (\"invalid\":\"revoked\" in JSON, the\n"
+        "mark in the table); it does not stop the tail.\n"
+        "\n"
+        "Exit codes: 0 done or stopped by SIGINT/SIGTERM; 64 usage; 65 an event\n"
+        "failed verification; 69 the broker cannot be reached or refused; 74 output.\n",
+        S_TIMEOUT_DEFAULT_MS);
 }
 
 static int64_t
@@ -228,7 +311,8 @@ s_summary (const ld_event_t *event, json_t *body)
 }
 
 static int
-s_print_table (s_tail_t *self, uint64_t store_seq, const ld_event_t *event, json_t *json)
+s_print_table (s_tail_t *self, uint64_t store_seq, const ld_event_t *event, json_t *json,
+               const s_verdict_t *verdict)
 {
     json_t *body = json_object_get (json, "body");
     char store_seq_text[24], seq_text[24], author[S_SHORT_CHARS + 1], id[S_SHORT_CHARS + 1];
@@ -242,9 +326,26 @@ s_print_table (s_tail_t *self, uint64_t store_seq, const ld_event_t *event, json
     char *summary = s_summary (event, body);
     if (!summary)
         return -1;
-    const char *cells[] = {store_seq_text,        author,  seq_text, ld_event_topic (event),
-                           ld_event_type (event), summary, id};
-    int rc = ld_table_stream_row (self->table, stdout, cells);
+    //  Our own judgement in its column; the broker's mark beside it when it
+    //  says otherwise, or, without --verify-authority, before the text.
+    char authority[S_REASON_MAX], *marked = NULL;
+    if (verdict->status && verdict->invalid && strcmp (verdict->status, verdict->invalid) != 0)
+        snprintf (authority, sizeof authority, "%s (broker: %s)", verdict->status,
+                  verdict->invalid);
+    else
+        snprintf (authority, sizeof authority, "%s", verdict->status ? verdict->status : "");
+    if (!verdict->status && verdict->invalid
+        && asprintf (&marked, "[invalid: %s] %s", verdict->invalid, summary) < 0) {
+        free (summary);
+        return -1;
+    }
+    const char *text = marked ? marked : summary;
+    const char *cells[] = {store_seq_text,        author,    seq_text, ld_event_topic (event),
+                           ld_event_type (event), authority, text,     id};
+    const char *plain[] = {store_seq_text,        author, seq_text, ld_event_topic (event),
+                           ld_event_type (event), text,   id};
+    int rc = ld_table_stream_row (self->table, stdout, self->trust ? cells : plain);
+    free (marked);
     free (summary);
     return rc;
 }
@@ -265,11 +366,27 @@ s_set_u64 (json_t *object, const char *key, uint64_t value)
     return json_object_set_new (object, key, json_string (text));
 }
 
-//  One NDJSON line: {"storeSeq","id","author","seq","topic","type","timeMs",
-//  "receipt":{"storeSeq","storedMs"},"payload"}, 64-bit numbers as strings
-//  (the canonical mapping), keys and ids in their text forms.
+//  Prints one JSON object as a line. 0 or -1.
 static int
-s_print_json (uint64_t store_seq, json_t *json, const Liandong__Sync__Stored *stored)
+s_print_line (json_t *line)
+{
+    //  no JSON_ENSURE_ASCII: Chinese prints as itself
+    char *text = json_dumps (line, JSON_COMPACT);
+    if (!text)
+        return -1;
+    int rc = fputs (text, stdout) == EOF || fputc ('\n', stdout) == EOF ? -1 : 0;
+    free (text);
+    return rc;
+}
+
+//  One NDJSON line: {"storeSeq","id","author","seq","topic","type","timeMs",
+//  "receipt":{"storeSeq","storedMs"},"invalid","authority":{"status",
+//  "reason"},"payload"}, 64-bit numbers as strings (the canonical mapping),
+//  keys and ids in their text forms; invalid only when the broker marked
+//  the event, authority only with --verify-authority.
+static int
+s_print_json (uint64_t store_seq, json_t *json, const Liandong__Sync__Stored *stored,
+              const s_verdict_t *verdict)
 {
     json_t *body = json_object_get (json, "body");
     json_t *line = json_object ();
@@ -288,14 +405,15 @@ s_print_json (uint64_t store_seq, json_t *json, const Liandong__Sync__Stored *st
         if (rc == 0 && stored->has_stored_ms)
             rc = s_set_u64 (receipt, "storedMs", (uint64_t) stored->stored_ms);
     }
+    if (rc == 0 && verdict->invalid)
+        rc = json_object_set_new (line, "invalid", json_string (verdict->invalid));
+    if (rc == 0 && verdict->status)
+        rc = json_object_set_new (
+            line, "authority",
+            json_pack ("{s:s, s:s}", "status", verdict->status, "reason", verdict->reason));
     rc = rc ? rc : s_copy_member (line, body, "payload");
-    //  no JSON_ENSURE_ASCII: Chinese prints as itself
-    char *text = rc == 0 ? json_dumps (line, JSON_COMPACT) : NULL;
+    rc = rc ? rc : s_print_line (line);
     json_decref (line);
-    if (!text)
-        return -1;
-    rc = fputs (text, stdout) == EOF || fputc ('\n', stdout) == EOF ? -1 : 0;
-    free (text);
     return rc;
 }
 
@@ -315,8 +433,146 @@ s_print_raw (const uint8_t *envelope, size_t size)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  Authority (--verify-authority)
+
+//  Says on stderr, and with --json as a line on stdout, that the standing
+//  of key changed when the trust event at store_seq was folded, in a way
+//  that touches events of it printed before. 0 or -1 (output failed).
+static int
+s_notice (s_tail_t *self, uint64_t store_seq, const ld_trust_mark_t *mark,
+          const s_printed_t *printed, bool cut)
+{
+    char key[LD_KEY_TEXT_BYTES], reason[S_REASON_MAX] = "";
+    ld_key_to_text (mark->author, key);
+    //  how the last event it touches stands now: for a cut, the last one
+    //  printed as "ok"
+    uint64_t through = cut ? printed->last_ok_seq : printed->last_seq;
+    ld_status_t rc = ld_trust_valid (self->trust, mark->author, through, reason, sizeof reason);
+    const char *status = rc == LD_OK ? "ok" : ld_status_name (rc);
+    bool bounded = mark->valid_through != LD_TRUST_NO_CUT;
+    if (cut)
+        ld_cli_error (
+            "authority: at store seq %" PRIu64 ", key '%s' is valid through its seq %" PRIu64
+            " only (%s: %s); its events printed above seq %" PRIu64 " (up to seq %" PRIu64
+            ") are invalid",
+            store_seq, key, mark->valid_through, status, reason, mark->valid_through, through);
+    else
+        ld_cli_error ("authority: at store seq %" PRIu64 ", the standing of key '%s' changed (now "
+                      "%s%s%s); its events printed up to seq %" PRIu64 " may be judged "
+                      "differently now",
+                      store_seq, key, status, *reason ? ": " : "", reason, through);
+    if (self->opt.format != S_JSON)
+        return 0;
+    json_t *line = json_object ();
+    int failed = !line;
+    failed = failed || json_object_set_new (line, "notice", json_string ("authority"));
+    failed = failed || s_set_u64 (line, "storeSeq", store_seq);
+    failed = failed || json_object_set_new (line, "key", json_string (key));
+    failed = failed || json_object_set_new (line, "change", json_string (cut ? "cut" : "recheck"));
+    failed = failed
+             || (bounded ? s_set_u64 (line, "validThrough", mark->valid_through)
+                         : json_object_set_new (line, "validThrough", json_null ()));
+    failed = failed || s_set_u64 (line, "printedThrough", through);
+    failed = failed || json_object_set_new (line, "status", json_string (status));
+    failed = failed || json_object_set_new (line, "reason", json_string (reason));
+    failed = failed || s_print_line (line);
+    json_decref (line);
+    return failed ? -1 : 0;
+}
+
+//  After a fold: the keys whose standing changed, each said once if it
+//  touches what we printed. A cut below the last seq printed as "ok" makes
+//  those lines invalid; a recheck (a certificate arrived, grants changed)
+//  may change the verdict on any line up to valid_through. 0, or an exit
+//  code.
+static int
+s_notices (s_tail_t *self, uint64_t store_seq)
+{
+    ld_trust_mark_t *marks = NULL;
+    size_t count = 0;
+    if (ld_trust_marks (self->trust, &marks, &count) != LD_OK) {
+        ld_cli_error ("cannot fold the trust feeds: %s", ld_status_text (LD_ERR_NOMEM));
+        return EX_OSERR;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        char key[LD_KEY_TEXT_BYTES];
+        ld_key_to_text (marks[i].author, key);
+        const s_printed_t *printed = zhashx_lookup (self->printed_keys, key);
+        if (!printed)
+            continue;
+        bool cut = marks[i].valid_through < printed->last_ok_seq;
+        bool recheck = marks[i].recheck && printed->first_seq <= marks[i].valid_through;
+        if ((cut || recheck) && s_notice (self, store_seq, &marks[i], printed, cut) != 0) {
+            ld_cli_error ("cannot write to standard output: %s", strerror (errno));
+            rc = EX_IOERR;
+        }
+    }
+    free (marks);
+    return rc;
+}
+
+//  Folds a verified trust event. 0, or an exit code. A payload that does
+//  not decode is kept out of the fold and judged so when printed; a fork
+//  freezes its author (the marks say what that cuts).
+static int
+s_fold (s_tail_t *self, uint64_t store_seq, const ld_event_t *event)
+{
+    char err[S_REASON_MAX];
+    ld_status_t rc = ld_trust_fold (self->trust, event, err, sizeof err);
+    if (rc == LD_ERR_NOMEM) {
+        ld_cli_error ("cannot fold the trust feeds: %s", ld_status_text (rc));
+        return EX_OSERR;
+    }
+    if (rc == LD_ERR_FORK)
+        ld_cli_error ("authority: at store seq %" PRIu64 ", %s [%s]: its feed ends before them",
+                      store_seq, err, ld_status_name (rc));
+    return 0;
+}
+
+//  Our judgement of event, now, into verdict; remembers that its author
+//  was printed. 0, or an exit code.
+static int
+s_judge (s_tail_t *self, const ld_event_t *event, s_verdict_t *verdict)
+{
+    const ld_authority_t *row = NULL;
+    ld_status_t rc =
+        ld_trust_check (self->trust, event, &row, verdict->reason, sizeof verdict->reason);
+    if (rc == LD_ERR_NOMEM) {
+        ld_cli_error ("cannot judge authority: %s", ld_status_text (rc));
+        return EX_OSERR;
+    }
+    verdict->status = rc == LD_OK ? "ok" : ld_status_name (rc);
+    if (rc == LD_OK)
+        snprintf (verdict->reason, sizeof verdict->reason, "%s", row ? row->text : "");
+    char key[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (ld_event_author (event), key);
+    s_printed_t *printed = zhashx_lookup (self->printed_keys, key);
+    uint64_t seq = ld_event_seq (event);
+    if (!printed) {
+        printed = malloc (sizeof *printed);
+        if (!printed || zhashx_insert (self->printed_keys, key, printed) != 0) {
+            free (printed);
+            ld_cli_error ("cannot judge authority: %s", ld_status_text (LD_ERR_NOMEM));
+            return EX_OSERR;
+        }
+        *printed = (s_printed_t){seq, seq, 0};
+    }
+    if (rc == LD_OK && seq > printed->last_ok_seq)
+        printed->last_ok_seq = seq;
+    if (seq < printed->first_seq)
+        printed->first_seq = seq;
+    if (seq > printed->last_seq)
+        printed->last_seq = seq;
+    return 0;
+}
+
 //  Decodes, checks and prints one event; stored is NULL for a live one.
-//  Ends the tail on a failure or when --count is reached.
+//  With --verify-authority a trust event is folded first, an event is
+//  printed only under the user's prefix and after print_after, and the
+//  prelude (reading the trust feeds up to the start) only folds. Ends the
+//  tail on a failure or when --count is reached.
 static void
 s_emit (s_tail_t *self, uint64_t store_seq, const uint8_t *envelope, size_t size,
         const Liandong__Sync__Stored *stored)
@@ -339,34 +595,51 @@ s_emit (s_tail_t *self, uint64_t store_seq, const uint8_t *envelope, size_t size
         goto done;
     }
     const char *topic = ld_event_topic (event);
-    if (strncmp (topic, self->opt.prefix, strlen (self->opt.prefix)) != 0) {
+    bool prelude = self->state == S_PRELUDE;
+    const char *asked = prelude ? S_TRUST_TOPIC : self->follow;
+    if (strncmp (topic, asked, strlen (asked)) != 0) {
         ld_cli_error ("broker sent event '%s' at store seq %" PRIu64
                       " under topic '%s', outside prefix '%s'",
-                      id, store_seq, topic, self->opt.prefix);
+                      id, store_seq, topic, asked);
         s_finish (self, EX_DATAERR);
         goto done;
     }
-    int written;
-    if (self->opt.format == S_RAW)
-        written = s_print_raw (envelope, size);
-    else {
-        json_t *json = ld_event_to_json (event);
-        if (!json)
-            written = -1;
-        else if (self->opt.format == S_JSON)
-            written = s_print_json (store_seq, json, stored);
+    bool trust_event =
+        self->trust && strncmp (ld_event_type (event), LD_TYPE_TRUST, strlen (LD_TYPE_TRUST)) == 0;
+    int code = trust_event ? s_fold (self, store_seq, event) : 0;
+    s_verdict_t verdict = {.invalid = stored ? stored->invalid : NULL};
+    bool shown = !prelude && store_seq > self->print_after
+                 && strncmp (topic, self->opt.prefix, strlen (self->opt.prefix)) == 0;
+    if (code == 0 && shown && self->trust)
+        code = s_judge (self, event, &verdict);
+    if (code == 0 && shown) {
+        int written;
+        if (self->opt.format == S_RAW)
+            written = s_print_raw (envelope, size);
+        else {
+            json_t *json = ld_event_to_json (event);
+            if (!json)
+                written = -1;
+            else if (self->opt.format == S_JSON)
+                written = s_print_json (store_seq, json, stored, &verdict);
+            else
+                written = s_print_table (self, store_seq, event, json, &verdict);
+            json_decref (json);
+        }
+        if (written != 0 || ferror (stdout)) {
+            ld_cli_error ("cannot write to standard output: %s",
+                          ferror (stdout) ? strerror (errno) : ld_status_text (LD_ERR_NOMEM));
+            code = EX_IOERR;
+        }
         else
-            written = s_print_table (self, store_seq, event, json);
-        json_decref (json);
+            self->printed++;
     }
-    if (written != 0 || ferror (stdout)) {
-        ld_cli_error ("cannot write to standard output: %s",
-                      ferror (stdout) ? strerror (errno) : ld_status_text (LD_ERR_NOMEM));
-        s_finish (self, EX_IOERR);
-        goto done;
-    }
-    self->printed++;
-    if (self->opt.count && self->printed >= self->opt.count)
+    //  After the line that caused them, so that a reader sees the cause.
+    if (code == 0 && trust_event)
+        code = s_notices (self, store_seq);
+    if (code != 0)
+        s_finish (self, code);
+    else if (self->opt.count && self->printed >= self->opt.count)
         s_finish (self, EX_OK);
 done:
     ld_event_destroy (&event);
@@ -398,6 +671,18 @@ s_live_address (const char *broker, const char *address, char *out, size_t size)
     return n > 0 && (size_t) n < size ? 0 : -1;
 }
 
+//  With --broker-key, a socket is a CurveZMQ client of that broker only
+//  (the keys are copied into the socket when it is made).
+static void
+s_curve_spec (s_tail_t *self, ld_socket_spec_t *spec)
+{
+    if (!self->curve)
+        return;
+    spec->curve_secret = ld_curve_secret (self->curve);
+    spec->curve_public = ld_curve_public (self->curve);
+    spec->curve_server_key = self->server_curve;
+}
+
 static void
 s_close (s_tail_t *self)
 {
@@ -424,12 +709,13 @@ s_subscribe (s_tail_t *self, const char *address)
         //  (see ld_socket.h). Liveness is the DEALER's and the probe's job.
         .no_heartbeat = true,
     };
+    s_curve_spec (self, &spec);
     self->sub = ld_socket_new (&spec, err, sizeof err);
     if (!self->sub) {
         ld_cli_error ("cannot follow the live endpoint '%s': %s", address, err);
         return -1;
     }
-    zsock_set_subscribe (self->sub, self->opt.prefix);
+    zsock_set_subscribe (self->sub, self->follow);
     snprintf (self->live, sizeof self->live, "%s", address);
     return 0;
 }
@@ -472,6 +758,7 @@ s_reconnect (s_tail_t *self)
         .endpoints = endpoint,
         .max_message = LD_SYNC_FRAME_MAX,
     };
+    s_curve_spec (self, &spec);
     self->dealer = ld_socket_new (&spec, err, sizeof err);
     if (!self->dealer) {
         ld_cli_error ("cannot connect to broker '%s': %s", self->opt.broker, err);
@@ -488,24 +775,48 @@ s_live (s_tail_t *self)
     self->deadline = s_now_ms () + S_PROBE_MS;
 }
 
+//  Opens a Catchup stream after `after` under prefix: the main one
+//  (S_CATCHUP, from pos) or the prelude (S_PRELUDE, the trust feeds).
 static void
-s_catchup (s_tail_t *self)
+s_stream (s_tail_t *self, s_state_t state, uint64_t after, const char *prefix)
 {
-    self->state = S_CATCHUP;
+    self->state = state;
     self->credit = S_WINDOW;
     self->deadline = s_now_ms () + self->opt.timeout_ms;
     //  Only a doorbell rung during this stream calls for another: one from
     //  before is answered by it, and a bogus one (a seq the store never
-    //  reaches) then costs one empty round, not a loop.
-    self->doorbell = 0;
+    //  reaches) then costs one empty round, not a loop. The prelude answers
+    //  none (it reads trust/ only): they wait for the main stream.
+    if (state == S_CATCHUP)
+        self->doorbell = 0;
     Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
-    catchup.after = self->pos;
-    catchup.prefix = (char *) self->opt.prefix;
+    catchup.after = after;
+    catchup.prefix = (char *) prefix;
     catchup.credit = S_WINDOW;
     ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
     request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
     request.catchup = &catchup;
     s_send (self, &request);
+}
+
+static void
+s_catchup (s_tail_t *self)
+{
+    s_stream (self, S_CATCHUP, self->pos, self->follow);
+}
+
+//  What follows a Welcome, or the end of the prelude: the trust feeds
+//  first if they are not read yet, then catch-up if the broker (or a
+//  doorbell) holds more than pos, else live.
+static void
+s_next (s_tail_t *self)
+{
+    if (self->trust && !self->prelude_done)
+        s_stream (self, S_PRELUDE, self->prelude_pos, S_TRUST_TOPIC);
+    else if (self->last_seq > self->pos || self->doorbell > self->pos)
+        s_catchup (self);
+    else
+        s_live (self);
 }
 
 static void
@@ -537,6 +848,14 @@ s_on_welcome (s_tail_t *self, const Liandong__Sync__Welcome *welcome)
         s_finish (self, EX_UNAVAILABLE);
         return;
     }
+    //  CurveZMQ proved the transport key; the Welcome must name the same
+    //  identity, or store seqs and receipts come from another key's store.
+    if (self->curve && memcmp (self->pinned_key, welcome->broker_key.data, LD_KEY_BYTES) != 0) {
+        ld_cli_error ("broker '%s' presents key '%s', not the one of --broker-key '%s'",
+                      self->opt.broker, key, self->opt.broker_key);
+        s_finish (self, EX_UNAVAILABLE);
+        return;
+    }
     memcpy (self->broker_key, welcome->broker_key.data, LD_KEY_BYTES);
     self->have_key = true;
     const char *offered = NULL;
@@ -559,35 +878,60 @@ s_on_welcome (s_tail_t *self, const Liandong__Sync__Welcome *welcome)
         self->pos = welcome->last_seq;
         self->have_pos = true;
     }
+    if (!self->contacted)
+        self->print_after = self->pos; //  what lies before the start is not printed
+    self->last_seq = welcome->last_seq;
     if (self->outage)
         ld_cli_error ("broker '%s' answers again; resuming after store seq %" PRIu64,
                       self->opt.broker, self->pos);
     self->contacted = true;
     self->outage = false;
-    if (welcome->last_seq > self->pos || self->doorbell > self->pos)
-        s_catchup (self);
-    else
-        s_live (self);
+    s_next (self);
+}
+
+//  The trust feeds are folded up to prelude_pos, which may lie below pos
+//  (--from beyond the store's end): nothing is printed yet, so pos may go
+//  back; what lies up to print_after is folded but not printed.
+static void
+s_prelude_done (s_tail_t *self)
+{
+    self->prelude_done = true;
+    if (self->prelude_pos < self->pos)
+        self->pos = self->prelude_pos;
+    s_next (self);
 }
 
 static void
 s_on_events (s_tail_t *self, const Liandong__Sync__Events *events)
 {
+    //  The prelude keeps its own position; pos is the main stream's.
+    bool prelude = self->state == S_PRELUDE;
+    uint64_t *pos = prelude ? &self->prelude_pos : &self->pos;
     for (size_t i = 0; i < events->n_events && !self->done; i++) {
         const Liandong__Sync__Stored *stored = events->events[i];
-        if (stored->store_seq <= self->pos)
+        if (stored->store_seq <= *pos)
             continue; //  printed already
+        //  The prelude folds what lies before the start only: later trust
+        //  events are folded in store order by the main stream, so that
+        //  each event is judged as things stood when it was stored, and a
+        //  later revocation is a notice.
+        if (prelude && stored->store_seq > self->print_after) {
+            *pos = stored->store_seq;
+            continue;
+        }
         s_emit (self, stored->store_seq, stored->envelope.data, stored->envelope.len, stored);
-        self->pos = stored->store_seq;
+        *pos = stored->store_seq;
     }
     if (self->done)
         return;
     //  The broker scanned everything up to the cursor.
-    if (events->cursor > self->pos)
-        self->pos = events->cursor;
+    if (events->cursor > *pos)
+        *pos = events->cursor;
     self->deadline = s_now_ms () + self->opt.timeout_ms;
     if (events->caught_up) {
-        if (self->doorbell > self->pos)
+        if (prelude)
+            s_prelude_done (self);
+        else if (self->doorbell > self->pos)
             s_catchup (self);
         else
             s_live (self);
@@ -625,7 +969,7 @@ s_on_reply (s_tail_t *self)
                 s_on_welcome (self, reply->welcome);
             break;
         case LIANDONG__SYNC__REPLY__KIND_EVENTS:
-            if (self->state == S_CATCHUP)
+            if (self->state == S_CATCHUP || self->state == S_PRELUDE)
                 s_on_events (self, reply->events);
             break;
         case LIANDONG__SYNC__REPLY__KIND_ERROR:
@@ -656,7 +1000,7 @@ s_on_live (s_tail_t *self)
             if (seq > self->doorbell)
                 self->doorbell = seq;
         }
-        else if (!*self->opt.prefix && seq == self->pos + 1 && self->opt.format != S_JSON) {
+        else if (!*self->follow && seq == self->pos + 1 && self->opt.format != S_JSON) {
             s_emit (self, seq, zframe_data (envelope), zframe_size (envelope), NULL);
             self->pos = seq;
             self->deadline = s_now_ms () + S_PROBE_MS;
@@ -677,8 +1021,16 @@ s_on_deadline (s_tail_t *self)
         return;
     }
     if (!self->contacted) {
-        ld_cli_error ("cannot reach broker '%s': no answer within %d ms", self->opt.broker,
-                      self->opt.timeout_ms);
+        //  A CurveZMQ handshake the broker refuses (or a plain tail at a
+        //  broker that requires one) looks exactly like silence.
+        if (self->curve)
+            ld_cli_error ("cannot reach broker '%s': no answer within %d ms (is --broker-key the "
+                          "broker's key, and is --identity certified for it?)",
+                          self->opt.broker, self->opt.timeout_ms);
+        else
+            ld_cli_error ("cannot reach broker '%s': no answer within %d ms (a broker run with "
+                          "--trust needs --broker-key and a certified --identity)",
+                          self->opt.broker, self->opt.timeout_ms);
         s_finish (self, EX_UNAVAILABLE);
         return;
     }
@@ -741,25 +1093,37 @@ s_run (s_tail_t *self)
     return self->exit_code;
 }
 
-//  The table's columns; TEXT takes what the terminal has left.
+//  The table's columns (AUTHORITY with --verify-authority); TEXT takes
+//  what the terminal has left.
 static ld_table_stream_t *
-s_table_new (void)
+s_table_new (bool authority)
 {
     ld_table_column_t columns[] = {
-        {"SEQ", 7, true, true},    {"AUTHOR", S_SHORT_CHARS, false, false},
-        {"#", 6, true, true},      {"TOPIC", 30, false, false},
-        {"TYPE", 8, false, false}, {"TEXT", S_TEXT_WIDTH, false, false},
+        {"SEQ", 7, true, true},
+        {"AUTHOR", S_SHORT_CHARS, false, false},
+        {"#", 6, true, true},
+        {"TOPIC", 30, false, false},
+        {"TYPE", 8, false, false},
+        {"AUTHORITY", S_AUTHORITY_WIDTH, false, false},
+        {"TEXT", S_TEXT_WIDTH, false, false},
         {"ID", 0, false, false},
     };
     size_t count = sizeof columns / sizeof columns[0];
+    const size_t authority_at = 5;
+    if (!authority) {
+        memmove (&columns[authority_at], &columns[authority_at + 1],
+                 (count - authority_at - 1) * sizeof columns[0]);
+        count--;
+    }
+    size_t text_at = count - 2;
     struct winsize size;
     if (isatty (STDOUT_FILENO) && ioctl (STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
         int others = 0;
         for (size_t i = 0; i < count; i++)
-            others += (i == 5 ? 0 : columns[i].width) + (i + 1 < count ? 2 : 0);
+            others += (i == text_at ? 0 : columns[i].width) + (i + 1 < count ? 2 : 0);
         others += S_SHORT_CHARS;
         int left = (int) size.ws_col - others;
-        columns[5].width = left > S_TEXT_WIDTH_MIN ? left : S_TEXT_WIDTH_MIN;
+        columns[text_at].width = left > S_TEXT_WIDTH_MIN ? left : S_TEXT_WIDTH_MIN;
     }
     return ld_table_stream_new (columns, count);
 }
@@ -768,11 +1132,20 @@ static int
 s_parse (int argc, char **argv, s_options_t *opt)
 {
     static const struct option options[] = {
-        {"broker", required_argument, NULL, 'b'}, {"prefix", required_argument, NULL, 'p'},
-        {"from", required_argument, NULL, 'f'},   {"count", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},         {"raw", no_argument, NULL, 'r'},
-        {"trust-broker", no_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"from", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"raw", no_argument, NULL, 'r'},
+        {"trust-broker", no_argument, NULL, 'T'},
+        {"timeout", required_argument, NULL, 't'},
+        {"broker-key", required_argument, NULL, 'K'},
+        {"identity", required_argument, NULL, 'i'},
+        {"verify-authority", no_argument, NULL, 'V'},
+        {"trust", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *opt = (s_options_t){.prefix = "", .format = S_TABLE, .timeout_ms = S_TIMEOUT_DEFAULT_MS};
     bool json = false, raw = false;
@@ -821,6 +1194,22 @@ s_parse (int argc, char **argv, s_options_t *opt)
                 }
                 opt->timeout_ms = (int) value;
                 break;
+            case 'K':
+                opt->broker_key = optarg;
+                break;
+            case 'i':
+                opt->identity = optarg;
+                break;
+            case 'V':
+                opt->verify = true;
+                break;
+            case 'R':
+                if (opt->root_count == S_ROOTS_MAX) {
+                    ld_cli_error ("too many --trust roots (at most %d)", S_ROOTS_MAX);
+                    return EX_USAGE;
+                }
+                opt->roots[opt->root_count++] = optarg;
+                break;
             case 'h':
                 s_usage (stdout);
                 return -1;
@@ -839,6 +1228,22 @@ s_parse (int argc, char **argv, s_options_t *opt)
         ld_cli_error ("--json and --raw exclude each other");
         return EX_USAGE;
     }
+    if (!opt->broker_key != !opt->identity) {
+        ld_cli_error (opt->broker_key ? "--broker-key needs --identity (the tail's own key)"
+                                      : "--identity needs --broker-key (the broker to trust)");
+        return EX_USAGE;
+    }
+    if (opt->verify != (opt->root_count > 0)) {
+        ld_cli_error (opt->verify ? "--verify-authority needs --trust ROOT.pub (the district's key)"
+                                  : "--trust is for --verify-authority");
+        return EX_USAGE;
+    }
+    //  Authority rests on signatures, and a raw envelope has no place for
+    //  a verdict.
+    if (opt->verify && (opt->trust || raw)) {
+        ld_cli_error ("--verify-authority excludes %s", opt->trust ? "--trust-broker" : "--raw");
+        return EX_USAGE;
+    }
     if (strchr (opt->broker, ',')
         || (strncmp (opt->broker, "tcp://", 6) != 0 && strncmp (opt->broker, "ipc://", 6) != 0)
         || strlen (opt->broker) >= S_ENDPOINT_MAX) {
@@ -846,6 +1251,81 @@ s_parse (int argc, char **argv, s_options_t *opt)
         return EX_USAGE;
     }
     opt->format = json ? S_JSON : raw ? S_RAW : S_TABLE;
+    return 0;
+}
+
+//  The CurveZMQ keys of --broker-key and --identity. 0, or an exit code
+//  (the error reported). The secret only ever lives in secure memory.
+static int
+s_load_curve (s_tail_t *self)
+{
+    if (!self->opt.broker_key)
+        return 0;
+    char err[256];
+    ld_status_t rc = ld_public_key_load (self->opt.broker_key, self->pinned_key, err, sizeof err);
+    if (rc == LD_OK
+        && (rc = ld_curve_public_from_key (self->pinned_key, self->server_curve)) != LD_OK)
+        snprintf (err, sizeof err, "'%s' is not a usable key", self->opt.broker_key);
+    if (rc != LD_OK) {
+        ld_cli_error ("invalid --broker-key: %s [%s]", err, ld_status_name (rc));
+        return ld_cli_exit_code (rc);
+    }
+    ld_identity_t *identity = NULL;
+    rc = ld_identity_load (self->opt.identity, &identity, err, sizeof err);
+    if (rc != LD_OK) {
+        ld_cli_error ("invalid --identity: %s [%s]", err, ld_status_name (rc));
+        return ld_cli_exit_code (rc);
+    }
+    self->curve = ld_curve_new (identity);
+    ld_identity_destroy (&identity);
+    if (!self->curve) {
+        ld_cli_error ("cannot convert --identity '%s' for CurveZMQ", self->opt.identity);
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
+static void
+s_printed_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  The trust fold of --verify-authority, with its roots. 0, or an exit
+//  code (the error reported).
+static int
+s_load_trust (s_tail_t *self)
+{
+    self->follow = self->opt.prefix;
+    if (!self->opt.verify)
+        return 0;
+    self->follow = ""; //  the trust feeds lie outside any prefix of the user's
+    self->trust = ld_trust_new ();
+    self->printed_keys = zhashx_new ();
+    if (!self->trust || !self->printed_keys) {
+        ld_cli_error ("cannot fold the trust feeds: %s", ld_status_text (LD_ERR_NOMEM));
+        return EX_OSERR;
+    }
+    zhashx_set_destructor (self->printed_keys, s_printed_destroy);
+    for (size_t i = 0; i < self->opt.root_count; i++) {
+        char err[512];
+        ld_status_t rc = ld_trust_add_root_file (self->trust, self->opt.roots[i], err, sizeof err);
+        if (rc != LD_OK) {
+            ld_cli_error ("invalid --trust '%s': %s [%s]", self->opt.roots[i], err,
+                          ld_status_name (rc));
+            return ld_cli_exit_code (rc);
+        }
+    }
+    //  The first marks report every key (the roots): standing from here on
+    //  is what later marks compare with.
+    ld_trust_mark_t *marks = NULL;
+    size_t count = 0;
+    if (ld_trust_marks (self->trust, &marks, &count) != LD_OK) {
+        ld_cli_error ("cannot fold the trust feeds: %s", ld_status_text (LD_ERR_NOMEM));
+        return EX_OSERR;
+    }
+    free (marks);
     return 0;
 }
 
@@ -858,6 +1338,8 @@ ld_cmd_tail (int argc, char **argv)
         return rc < 0 ? EX_OK : rc;
     self.have_pos = self.opt.from_set;
     self.pos = self.opt.from;
+    if ((rc = s_load_trust (&self)) != 0 || (rc = s_load_curve (&self)) != 0)
+        goto done;
 
     //  czmq must not take our signals (main already sent its logs to
     //  stderr): SIGINT and SIGTERM are blocked in every thread (libzmq's
@@ -870,20 +1352,25 @@ ld_cmd_tail (int argc, char **argv)
     if (sigprocmask (SIG_BLOCK, &signals, NULL) != 0
         || (self.signal_fd = signalfd (-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
         ld_cli_error ("cannot take signals: %s", strerror (errno));
-        return EX_OSERR;
+        rc = EX_OSERR;
+        goto done;
     }
     if (self.opt.format == S_TABLE) {
-        self.table = s_table_new ();
+        self.table = s_table_new (self.opt.verify);
         if (!self.table || ld_table_stream_header (self.table, stdout) != 0) {
             ld_cli_error ("cannot print the table: %s", ld_status_text (LD_ERR_NOMEM));
-            ld_table_stream_destroy (&self.table);
-            close (self.signal_fd);
-            return EX_OSERR;
+            rc = EX_OSERR;
+            goto done;
         }
     }
     rc = s_run (&self);
     s_close (&self);
+done:
     ld_table_stream_destroy (&self.table);
-    close (self.signal_fd);
+    if (self.signal_fd >= 0)
+        close (self.signal_fd);
+    ld_curve_destroy (&self.curve);
+    zhashx_destroy (&self.printed_keys);
+    ld_trust_destroy (&self.trust);
     return rc;
 }

@@ -1,7 +1,9 @@
 /*  test_tail.c -- `liandong tail` against a real broker: every event exactly
     once, verified, in order, across catch-up, live delivery and a tail
     stopped while events pass; prefixes by bytes; the table; and, against a
-    fake broker that lies, the refusal to print what does not verify.
+    fake broker, the refusal to print what does not verify, the broker's
+    invalid mark shown without stopping, and CurveZMQ to a pinned key only.
+    --verify-authority has its own file, test_tail_authority.c.
 
     Events go into the broker through the raw client (tests/ld_client.h),
     pre-signed, in batches of 1,000. What a tail printed is checked against
@@ -67,12 +69,14 @@ typedef struct {
     char id[LD_ID_TEXT_BYTES];
     char topic[S_TOPIC_MAX];
     bool receipt;
+    char invalid[32]; //  the broker's mark, "" if none
 } s_line_t;
 
 //  A running tail and what it printed so far.
 typedef struct {
     ld_proc_t proc;
     bool raw;
+    bool text;        //  table output: kept as text in pending, not parsed
     uint8_t *pending; //  bytes not yet a whole record
     size_t pending_used, pending_size;
     s_line_t *lines;
@@ -183,9 +187,13 @@ static void
 s_tail_start (s_tail_t *tail, const char *const *argv)
 {
     memset (tail, 0, sizeof *tail);
-    for (size_t i = 0; argv[i]; i++)
+    tail->text = true;
+    for (size_t i = 0; argv[i]; i++) {
         if (strcmp (argv[i], "--raw") == 0)
             tail->raw = true;
+        if (strcmp (argv[i], "--raw") == 0 || strcmp (argv[i], "--json") == 0)
+            tail->text = false;
+    }
     assert_int_equal (ld_proc_start (&tail->proc, argv, false, 0), 0);
 }
 
@@ -245,6 +253,8 @@ s_parse_json_line (s_tail_t *tail, const char *text)
                     && json_object_get (receipt, "storedMs");
     assert_non_null (json_object_get (json, "type"));
     assert_non_null (json_object_get (json, "timeMs"));
+    if (json_object_get (json, "invalid"))
+        s_copy_string (line->invalid, sizeof line->invalid, json, "invalid");
     json_decref (json);
 }
 
@@ -282,6 +292,8 @@ s_parse_raw_record (s_tail_t *tail, const uint8_t *data, size_t size)
 static void
 s_tail_parse (s_tail_t *tail)
 {
+    if (tail->text)
+        return;
     size_t start = 0;
     while (start < tail->pending_used) {
         if (tail->raw) {
@@ -325,6 +337,9 @@ s_tail_read (s_tail_t *tail, int timeout_ms)
         return false;
     }
     tail->pending_used += (size_t) got;
+    if (tail->text)
+        tail->pending[tail->pending_used < tail->pending_size ? tail->pending_used
+                                                              : tail->pending_size - 1] = '\0';
     s_tail_parse (tail);
     return true;
 }
@@ -689,7 +704,12 @@ typedef struct {
     char listen[LD_CLIENT_ENDPOINT_MAX];
     const uint8_t *envelope;
     size_t size;
-    bool answer; //  false: a broker that never answers
+    bool answer;         //  false: a broker that never answers
+    const char *invalid; //  the mark on the event served, or NULL
+    //  a CurveZMQ server with the Curve25519 form of key (no ZAP handler:
+    //  any client key is let in), or NULL: plain tcp
+    ld_curve_t *curve;
+    uint8_t key[LD_KEY_BYTES]; //  the broker key its Welcome names
 } s_fake_t;
 
 static void
@@ -698,6 +718,10 @@ s_fake_start (s_fake_t *fake)
     char err[256];
     ld_socket_spec_t router = {.type = ZMQ_ROUTER, .endpoints = "@tcp://127.0.0.1:*"};
     ld_socket_spec_t pub = {.type = ZMQ_PUB, .endpoints = "@tcp://127.0.0.1:*"};
+    if (fake->curve) {
+        router.curve_secret = pub.curve_secret = ld_curve_secret (fake->curve);
+        router.curve_public = pub.curve_public = ld_curve_public (fake->curve);
+    }
     fake->router = ld_socket_new (&router, err, sizeof err);
     fake->pub = ld_socket_new (&pub, err, sizeof err);
     assert_non_null (fake->router);
@@ -716,7 +740,6 @@ static void
 s_fake_answer (s_fake_t *fake, zframe_t *routing_id, ld_request_t *request)
 {
     ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
-    uint8_t key[LD_KEY_BYTES] = {0};
     Liandong__Sync__Endpoint live = LIANDONG__SYNC__ENDPOINT__INIT;
     live.name = "live";
     live.address = (char *) zsock_endpoint (fake->pub);
@@ -727,7 +750,7 @@ s_fake_answer (s_fake_t *fake, zframe_t *routing_id, ld_request_t *request)
     Liandong__Sync__Events events = LIANDONG__SYNC__EVENTS__INIT;
     if (request->kind_case == LIANDONG__SYNC__REQUEST__KIND_HELLO) {
         welcome.version = LD_SYNC_VERSION;
-        welcome.broker_key = (ProtobufCBinaryData){LD_KEY_BYTES, key};
+        welcome.broker_key = (ProtobufCBinaryData){LD_KEY_BYTES, fake->key};
         welcome.n_endpoints = 1;
         welcome.endpoints = endpoints;
         welcome.last_seq = 1;
@@ -737,6 +760,7 @@ s_fake_answer (s_fake_t *fake, zframe_t *routing_id, ld_request_t *request)
     else if (request->kind_case == LIANDONG__SYNC__REQUEST__KIND_CATCHUP) {
         stored.store_seq = 1;
         stored.envelope = (ProtobufCBinaryData){fake->size, (uint8_t *) fake->envelope};
+        stored.invalid = (char *) fake->invalid;
         events.cursor = 1;
         events.caught_up = true;
         events.n_events = request->catchup->after < 1 ? 1 : 0;
@@ -774,6 +798,29 @@ s_fake_serve (s_fake_t *fake, s_tail_t *tail, int timeout_ms)
     return s_tail_finish (tail, S_WAIT_MS);
 }
 
+#define S_EXTRA_MAX 8
+
+//  Runs `tail --from 0 --count 1 --timeout 500 [extra...]` (extra ends with
+//  NULL) against the fake broker; returns the exit code and what it
+//  printed in *tail (--json is parsed; give it in extra).
+static int
+s_tail_against (s_fake_t *fake, const char *const *extra, s_tail_t *tail)
+{
+    s_fake_start (fake);
+    const char *argv[8 + S_EXTRA_MAX + 1] = {"tail",    "--broker", fake->listen, "--from", "0",
+                                             "--count", "1",        "--timeout",  "500"};
+    size_t argc = 9;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        assert_true (i < S_EXTRA_MAX);
+        argv[argc++] = extra[i];
+    }
+    argv[argc] = NULL;
+    s_tail_start (tail, argv);
+    int rc = s_fake_serve (fake, tail, S_WAIT_MS);
+    s_fake_stop (fake);
+    return rc;
+}
+
 //  Runs `tail --from 0 --count 1 --json [extra]` against a fake broker
 //  serving envelope; returns the exit code and what it printed in *tail.
 static int
@@ -781,13 +828,8 @@ s_tail_against_fake (const uint8_t *envelope, size_t size, bool answer, const ch
                      s_tail_t *tail)
 {
     s_fake_t fake = {.envelope = envelope, .size = size, .answer = answer};
-    s_fake_start (&fake);
-    const char *argv[] = {"tail", "--broker", fake.listen, "--from", "0",   "--count",
-                          "1",    "--json",   "--timeout", "500",    extra, NULL};
-    s_tail_start (tail, argv);
-    int rc = s_fake_serve (&fake, tail, S_WAIT_MS);
-    s_fake_stop (&fake);
-    return rc;
+    const char *args[] = {"--json", extra, NULL};
+    return s_tail_against (&fake, args, tail);
 }
 
 static void
@@ -836,6 +878,83 @@ test_tail_gives_up_when_the_broker_never_answers (void **state)
 }
 
 static void
+test_tail_shows_the_brokers_invalid_mark_and_goes_on (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *event = ld_client_author_next (fx->authors[0], "note/fake/", "撤销之后");
+    assert_non_null (event);
+    size_t size;
+    const uint8_t *envelope = ld_event_envelope (event, &size);
+    s_tail_t *tail = &fx->tails[0];
+    const char *json[] = {"--json", NULL};
+    const char *table[] = {NULL};
+
+    //  control: no mark, none shown
+    s_fake_t fake = {.envelope = envelope, .size = size, .answer = true};
+    assert_int_equal (s_tail_against (&fake, json, tail), 0);
+    assert_int_equal (tail->count, 1);
+    assert_string_equal (tail->lines[0].invalid, "");
+    s_tail_free (tail);
+    //  marked: printed with the mark, and the exit code is unchanged
+    fake = (s_fake_t){.envelope = envelope, .size = size, .answer = true, .invalid = "revoked"};
+    assert_int_equal (s_tail_against (&fake, json, tail), 0);
+    assert_int_equal (tail->count, 1);
+    assert_string_equal (tail->lines[0].invalid, "revoked");
+    s_tail_free (tail);
+    assert_int_equal (s_tail_against (&fake, table, tail), 0);
+    assert_non_null (tail->pending);
+    assert_non_null (strstr ((const char *) tail->pending, "[invalid: revoked] 撤销之后"));
+    s_tail_free (tail);
+    ld_event_destroy (&event);
+}
+
+static void
+test_tail_speaks_curvezmq_to_the_pinned_broker_only (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *event = ld_client_author_next (fx->authors[0], "note/curve/", "加密");
+    assert_non_null (event);
+    size_t size;
+    const uint8_t *envelope = ld_event_envelope (event, &size);
+    //  the broker is author 3, the tail author 2, a stranger author 1
+    ld_identity_t *broker = fx->authors[3]->identity;
+    char tail_dir[PATH_MAX + 16], secret[PATH_MAX + 48], broker_key[LD_KEY_TEXT_BYTES],
+        other_key[LD_KEY_TEXT_BYTES];
+    snprintf (tail_dir, sizeof tail_dir, "%s/tail", fx->dir);
+    snprintf (secret, sizeof secret, "%s/%s", tail_dir, LD_IDENTITY_SECRET);
+    assert_int_equal (ld_identity_save (fx->authors[2]->identity, tail_dir, false, NULL, 0), LD_OK);
+    ld_key_to_text (ld_identity_public_key (broker), broker_key);
+    ld_key_to_text (ld_identity_public_key (fx->authors[1]->identity), other_key);
+    s_fake_t fake = {.envelope = envelope, .size = size, .answer = true};
+    fake.curve = ld_curve_new (broker);
+    assert_non_null (fake.curve);
+    memcpy (fake.key, ld_identity_public_key (broker), LD_KEY_BYTES);
+
+    //  pinned to the broker's key: the handshake succeeds and the event comes
+    s_tail_t *tail = &fx->tails[0];
+    const char *pinned[] = {"--json", "--broker-key", broker_key, "--identity", secret, NULL};
+    assert_int_equal (s_tail_against (&fake, pinned, tail), 0);
+    assert_int_equal (tail->count, 1);
+    s_tail_free (tail);
+
+    //  a plain tail, or one pinned to another key, never completes the
+    //  handshake: the broker seems silent, and the error says why it may be
+    s_fake_start (&fake);
+    char err[2048];
+    const char *plain[] = {"tail", "--broker", fake.listen, "--timeout", "300", NULL};
+    const char *wrong[] = {"tail",         "--broker", fake.listen,  "--timeout", "300",
+                           "--broker-key", other_key,  "--identity", secret,      NULL};
+    assert_int_equal (ld_test_run (plain, NULL, 0, err, sizeof err), 69);
+    assert_non_null (strstr (err, "needs --broker-key and a certified --identity"));
+    assert_int_equal (ld_test_run (wrong, NULL, 0, err, sizeof err), 69);
+    assert_non_null (strstr (err, "is --broker-key the broker's key"));
+    assert_null (strstr (err, "ed25519-secret:")); //  no secret in what it says
+    s_fake_stop (&fake);
+    ld_curve_destroy (&fake.curve);
+    ld_event_destroy (&event);
+}
+
+static void
 test_tail_refuses_bad_usage (void **state)
 {
     fixture_t *fx = *state;
@@ -844,11 +963,18 @@ test_tail_refuses_bad_usage (void **state)
     const char *bad_from[] = {"tail", "--broker", fx->listen, "--from", "-1", NULL};
     const char *bad_count[] = {"tail", "--broker", fx->listen, "--count", "0", NULL};
     const char *bad_broker[] = {"tail", "--broker", "tcp://a:1,tcp://b:2", NULL};
+    //  CurveZMQ needs both halves; authority needs its roots
+    const char *key_alone[] = {"tail", "--broker", fx->listen, "--broker-key", "ed25519:x", NULL};
+    const char *identity_alone[] = {"tail", "--broker", fx->listen, "--identity", "x.secret", NULL};
+    const char *verify_alone[] = {"tail", "--broker", fx->listen, "--verify-authority", NULL};
     assert_int_equal (ld_test_run (both, NULL, 0, NULL, 0), 64);
     assert_int_equal (ld_test_run (no_broker, NULL, 0, NULL, 0), 64);
     assert_int_equal (ld_test_run (bad_from, NULL, 0, NULL, 0), 64);
     assert_int_equal (ld_test_run (bad_count, NULL, 0, NULL, 0), 64);
     assert_int_equal (ld_test_run (bad_broker, NULL, 0, NULL, 0), 64);
+    assert_int_equal (ld_test_run (key_alone, NULL, 0, NULL, 0), 64);
+    assert_int_equal (ld_test_run (identity_alone, NULL, 0, NULL, 0), 64);
+    assert_int_equal (ld_test_run (verify_alone, NULL, 0, NULL, 0), 64);
 }
 
 #else //  LD_TAIL_FAULT
@@ -1064,6 +1190,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_tail_refuses_an_event_that_fails_verification, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_tail_gives_up_when_the_broker_never_answers, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_tail_shows_the_brokers_invalid_mark_and_goes_on,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_tail_speaks_curvezmq_to_the_pinned_broker_only, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_tail_refuses_bad_usage, setup, teardown),
 #else
