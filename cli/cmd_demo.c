@@ -1,13 +1,17 @@
 /*  cmd_demo.c -- `liandong demo`: the main job of the README's first command.
 
     Runs a small district on loopback, as separate processes, through the
-    real sockets: a broker, and a node for each of a district, a street and
-    a community, each with its own identity. Each office publishes a short
-    feed of notes from the seed article through its node's control socket
-    and waits for the broker's acknowledgement (after fsync); then the demo
-    reads everything back from the broker by catch-up, verifies every
-    signature, and prints the events with the receipts the broker signed.
-    Everything it started is stopped before it returns.
+    real sockets: a broker that trusts the district's root key (--trust),
+    and a node for each of the district, two streets and a community, each
+    with its own identity. First the certificates go out, each through its
+    certifier's node: the district certifies the broker and the streets,
+    观溪路街道 certifies 金江苑社区. Then each office publishes a short feed
+    of notes from the seed article through its node's control socket and
+    waits for the broker's acknowledgement (after fsync); the broker admits
+    each only inside its author's org path. Then the demo reads everything
+    back from the broker by catch-up, verifies every signature, and prints
+    the events with the receipts the broker signed. Everything it started
+    is stopped before it returns.
 
     This grows into the seed scenario played by the whole federation (the
     ledger issue); its name and its place in the README stay.
@@ -28,6 +32,7 @@
 #include "ld_event.h"
 #include "ld_identity.h"
 #include "ld_payload.h"
+#include "ld_roots.h"
 #include "ld_socket.h"
 #include "ld_spawn.h"
 #include "ld_sync.h"
@@ -39,26 +44,48 @@
 #define S_PATH_BYTES (PATH_MAX + 64)
 
 typedef struct {
-    const char *slug; //  directory of its identity and data
-    const char *name; //  display name
+    const char *slug;  //  directory of its identity and data
+    const char *name;  //  display name
+    const char *level; //  what its certificate says
+    const char *path;  //  org path
+    int certifier;     //  index of the office that certifies it; -1: the root
     const char *topic;
     const char *notes[S_NOTE_MAX];
 } s_office_t;
+
+#define S_ROOT        0 //  the district: the broker's --trust root
+#define S_BROKER_NAME "乌当区联动代理"
 
 //  Sample feeds, in the words of the seed article.
 static const s_office_t s_offices[] = {
     {"wudang",
      "乌当区",
+     "district",
+     "wudang/",
+     -1,
      "note/wudang/",
      {"构建五级联动体系：街道大工委统筹、社区党建联合体协同、小区党支部主抓",
       "75家区属机关企事业单位党组织与社区党组织结对共建", NULL}},
+    {"guanxilu",
+     "观溪路街道",
+     "street",
+     "wudang/guanxilu/",
+     S_ROOT,
+     "note/wudang/guanxilu/",
+     {"街道大工委统筹，社区党建联合体协同", NULL}},
     {"longguanglu",
      "龙广路街道",
+     "street",
+     "wudang/longguanglu/",
+     S_ROOT,
      "note/wudang/longguanglu/",
      {"大工委联席会议：摆摊设点、占道经营、停车管理", "议定事项进行任务分解并实行跟踪督办",
       "垃圾杂物清运、环境绿化、噪音污染", NULL}},
     {"jinjiangyuan",
      "金江苑社区",
+     "community",
+     "wudang/guanxilu/jinjiangyuan/",
+     1,
      "note/wudang/guanxilu/jinjiangyuan/",
      {"把12个小区党支部建在楼栋上", "今年累计收集民情民意10条，解决居民烦心事操心事10件", NULL}},
 };
@@ -73,7 +100,7 @@ typedef struct {
     char listen[256];
     uint8_t keys[S_OFFICE_COUNT][LD_KEY_BYTES];
     uint8_t broker_key[LD_KEY_BYTES];
-    size_t published, acknowledged, read, verified, receipts;
+    size_t published, acknowledged, certificates, read, verified, receipts;
 } s_demo_t;
 
 static void
@@ -81,12 +108,14 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: liandong demo [--dir DIR] [--keep] [--json]\n"
                   "\n"
-                  "Runs a local district on loopback: a broker and one node each for a\n"
-                  "district, a street and a community, as separate processes. Each office\n"
-                  "publishes notes through its node and waits for the broker's\n"
-                  "acknowledgement; then everything is read back from the broker,\n"
-                  "verified and printed. DIR defaults to a new temporary directory, removed\n"
-                  "afterwards unless --keep; the daemons' logs are kept there.\n");
+                  "Runs a local district on loopback: a broker that trusts the district's\n"
+                  "root key, and one node each for the district, two streets and a\n"
+                  "community, as separate processes. The certificates go out first, each\n"
+                  "through its certifier's node; then each office publishes notes through\n"
+                  "its node and waits for the broker's acknowledgement; then everything is\n"
+                  "read back from the broker, verified and printed. DIR defaults to a new\n"
+                  "temporary directory, removed afterwards unless --keep; the daemons' logs\n"
+                  "are kept there.\n");
 }
 
 static int
@@ -96,6 +125,25 @@ s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *f
     (void) flag;
     (void) ftw;
     return remove (path);
+}
+
+//  The root's .pub file names its org path and display name (ld_roots.h).
+static ld_status_t
+s_write_root_file (s_demo_t *self, const char *dir, char *err, size_t err_size)
+{
+    char text[1024], path[S_PATH_BYTES];
+    ld_status_t rc = ld_root_format (self->keys[S_ROOT], s_offices[S_ROOT].path,
+                                     s_offices[S_ROOT].name, text, sizeof text, err, err_size);
+    if (rc != LD_OK)
+        return rc;
+    snprintf (path, sizeof path, "%s/%s", dir, LD_IDENTITY_PUBLIC);
+    FILE *file = fopen (path, "we");
+    if (!file || fputs (text, file) < 0 || fclose (file) != 0) {
+        if (file)
+            fclose (file);
+        return ld_fail (err, err_size, LD_ERR_IO, "cannot write '%s'", path);
+    }
+    return LD_OK;
 }
 
 //  Creates each office's identity on disk.
@@ -113,10 +161,24 @@ s_make_identities (s_demo_t *self)
         ld_status_t rc = ld_identity_save (identity, path, false, err, sizeof err);
         memcpy (self->keys[i], ld_identity_public_key (identity), LD_KEY_BYTES);
         ld_identity_destroy (&identity);
+        if (rc == LD_OK && i == S_ROOT)
+            rc = s_write_root_file (self, path, err, sizeof err);
         if (rc != LD_OK) {
             ld_cli_error ("%s", err);
             return ld_cli_exit_code (rc);
         }
+    }
+    //  The broker's own identity, certified at level broker by the root.
+    snprintf (path, sizeof path, "%s/broker", self->dir);
+    ld_identity_t *identity = ld_identity_new ();
+    if (!identity)
+        return EX_OSERR;
+    ld_status_t rc = ld_identity_save (identity, path, false, err, sizeof err);
+    memcpy (self->broker_key, ld_identity_public_key (identity), LD_KEY_BYTES);
+    ld_identity_destroy (&identity);
+    if (rc != LD_OK) {
+        ld_cli_error ("%s", err);
+        return ld_cli_exit_code (rc);
     }
     return EX_OK;
 }
@@ -125,11 +187,14 @@ s_make_identities (s_demo_t *self)
 static int
 s_start (s_demo_t *self)
 {
-    char data[S_PATH_BYTES], log[S_PATH_BYTES];
+    char data[S_PATH_BYTES], log[S_PATH_BYTES], root[S_PATH_BYTES], key[S_PATH_BYTES];
     snprintf (data, sizeof data, "%s/broker", self->dir);
     snprintf (log, sizeof log, "%s/broker.log", self->dir);
-    const char *broker[] = {"broker", "--data",    data, "--listen", "tcp://127.0.0.1:*",
-                            "--open", "--workers", "2",  NULL};
+    snprintf (root, sizeof root, "%s/%s/%s", self->dir, s_offices[S_ROOT].slug, LD_IDENTITY_PUBLIC);
+    snprintf (key, sizeof key, "%s/broker/%s", self->dir, LD_IDENTITY_SECRET);
+    const char *broker[] = {"broker",     "--data", data,      "--listen", "tcp://127.0.0.1:*",
+                            "--identity", key,      "--trust", root,       "--workers",
+                            "2",          NULL};
     if (ld_spawn_start (&self->broker, broker, log, S_READY_MS) != 0
         || ld_spawn_endpoint (&self->broker, "listen", self->listen, sizeof self->listen) != 0) {
         ld_cli_error ("the broker did not start; see '%s'", log);
@@ -176,15 +241,93 @@ s_recv (zsock_t *sock, int timeout_ms)
     return zframe_recv (sock);
 }
 
-//  Each office publishes its notes through its node and waits for the
-//  broker's acknowledgement of each.
+//  One event through a node's control socket, waiting for the broker's
+//  acknowledgement. Returns true if acknowledged.
+static bool
+s_author (s_demo_t *self, zsock_t *control, const char *who, const char *topic, const char *type,
+          const uint8_t *payload, size_t size)
+{
+    Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
+    author.tag = ++self->published;
+    author.topic = (char *) topic;
+    author.type = (char *) type;
+    author.has_payload = 1;
+    author.payload.data = (uint8_t *) payload;
+    author.payload.len = size;
+    author.has_wait = 1;
+    author.wait = 1;
+    author.has_timeout_ms = 1;
+    author.timeout_ms = S_REPLY_MS;
+    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
+    request.author = &author;
+    int sent = ld_control_request_send (control, &request);
+    zframe_t *frame = sent == 0 ? s_recv (control, S_REPLY_MS + 2000) : NULL;
+    ld_control_reply_t *reply = NULL;
+    if (frame)
+        ld_control_reply_decode (zframe_data (frame), zframe_size (frame), &reply, NULL, 0);
+    zframe_destroy (&frame);
+    bool authored = reply && reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED;
+    bool acknowledged = authored && strcmp (reply->authored->status, "acknowledged") == 0;
+    if (!acknowledged)
+        ld_cli_error ("%s: %s on %s not acknowledged: %s%s%s", who, type, topic,
+                      !reply     ? "no answer from the node"
+                      : authored ? reply->authored->status
+                                 : "an error reply",
+                      authored && reply->authored->reason ? ": " : "",
+                      authored && reply->authored->reason ? reply->authored->reason : "");
+    ld_control_reply_free (&reply);
+    if (acknowledged)
+        self->acknowledged++;
+    return acknowledged;
+}
+
+static zsock_t *
+s_control (s_demo_t *self, size_t office)
+{
+    char endpoint[S_PATH_BYTES];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/%s.ipc", self->dir, s_offices[office].slug);
+    return s_dealer (endpoint);
+}
+
+//  certifier certifies a key, through its node.
+static bool
+s_certify (s_demo_t *self, size_t certifier, const uint8_t key[LD_KEY_BYTES], const char *level,
+           const char *path, const char *name)
+{
+    uint8_t *payload;
+    size_t size;
+    char topic[LD_TOPIC_MAX + 1];
+    snprintf (topic, sizeof topic, "trust/%s", path);
+    if (ld_payload_certify (key, level, path, name, &payload, &size) != LD_OK)
+        return false;
+    zsock_t *control = s_control (self, certifier);
+    bool ok = control
+              && s_author (self, control, s_offices[certifier].name, topic, "trust.certify",
+                           payload, size);
+    zsock_destroy (&control);
+    free (payload);
+    if (ok)
+        self->certificates++;
+    return ok;
+}
+
+//  The certificates first, each through its certifier's node (a parent
+//  before its children); then each office publishes its notes through its
+//  node and waits for the broker's acknowledgement of each.
 static int
 s_publish (s_demo_t *self)
 {
+    if (!s_certify (self, S_ROOT, self->broker_key, "broker", s_offices[S_ROOT].path,
+                    S_BROKER_NAME))
+        return EX_SOFTWARE;
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++)
+        if (s_offices[i].certifier >= 0
+            && !s_certify (self, (size_t) s_offices[i].certifier, self->keys[i], s_offices[i].level,
+                           s_offices[i].path, s_offices[i].name))
+            return EX_SOFTWARE;
     for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
-        char endpoint[S_PATH_BYTES];
-        snprintf (endpoint, sizeof endpoint, "ipc://%s/%s.ipc", self->dir, s_offices[i].slug);
-        zsock_t *control = s_dealer (endpoint);
+        zsock_t *control = s_control (self, i);
         if (!control)
             return EX_OSERR;
         for (size_t n = 0; n < S_NOTE_MAX && s_offices[i].notes[n]; n++) {
@@ -194,43 +337,13 @@ s_publish (s_demo_t *self)
                 zsock_destroy (&control);
                 return EX_OSERR;
             }
-            Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
-            author.tag = n + 1;
-            author.topic = (char *) s_offices[i].topic;
-            author.type = "note";
-            author.has_payload = 1;
-            author.payload.data = payload;
-            author.payload.len = size;
-            author.has_wait = 1;
-            author.wait = 1;
-            author.has_timeout_ms = 1;
-            author.timeout_ms = S_REPLY_MS;
-            ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
-            request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
-            request.author = &author;
-            int sent = ld_control_request_send (control, &request);
+            bool ok = s_author (self, control, s_offices[i].name, s_offices[i].topic, "note",
+                                payload, size);
             free (payload);
-            self->published++;
-            zframe_t *frame = sent == 0 ? s_recv (control, S_REPLY_MS + 2000) : NULL;
-            ld_control_reply_t *reply = NULL;
-            if (frame)
-                ld_control_reply_decode (zframe_data (frame), zframe_size (frame), &reply, NULL, 0);
-            zframe_destroy (&frame);
-            bool acknowledged = reply
-                                && reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED
-                                && strcmp (reply->authored->status, "acknowledged") == 0;
-            if (!acknowledged)
-                ld_cli_error ("%s: note %zu not acknowledged: %s", s_offices[i].name, n + 1,
-                              !reply ? "no answer from the node"
-                              : reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED
-                                  ? reply->authored->status
-                                  : "an error reply");
-            ld_control_reply_free (&reply);
-            if (!acknowledged) {
+            if (!ok) {
                 zsock_destroy (&control);
                 return EX_SOFTWARE;
             }
-            self->acknowledged++;
         }
         zsock_destroy (&control);
     }
@@ -244,7 +357,7 @@ s_author_name (const s_demo_t *self, const uint8_t *author)
         if (memcmp (author, self->keys[i], LD_KEY_BYTES) == 0)
             return s_offices[i].name;
     if (memcmp (author, self->broker_key, LD_KEY_BYTES) == 0)
-        return "broker";
+        return S_BROKER_NAME;
     return "?";
 }
 
@@ -267,13 +380,19 @@ s_add_row (s_demo_t *self, ld_table_t *table, const Liandong__Sync__Stored *stor
     }
     self->verified++;
     const char *text = "";
-    char summary[96] = "";
+    char summary[LD_NAME_MAX + 64] = "";
     ProtobufCMessage *message = NULL;
     size_t payload_size;
     const uint8_t *payload = ld_event_payload (event, &payload_size);
     if (strcmp (ld_event_type (event), "note") == 0
         && ld_payload_unpack ("note", payload, payload_size, &message, NULL, 0) == LD_OK)
         text = *(const char **) ((const char *) message + message->descriptor->fields[0].offset);
+    else if (strcmp (ld_event_type (event), "trust.certify") == 0) {
+        ld_certify_t certify;
+        if (ld_payload_certify_decode (payload, payload_size, &certify, NULL, 0) == LD_OK)
+            snprintf (summary, sizeof summary, "证书：%s（%s）", certify.name, certify.level);
+        text = summary;
+    }
     else if (strcmp (ld_event_type (event), "receipt") == 0) {
         self->receipts++;
         snprintf (summary, sizeof summary, "receipt of the commit before it");
@@ -457,11 +576,12 @@ ld_cmd_demo (int argc, char **argv)
         ld_table_print (table, stdout, self.json);
         size_t notes = self.read - self.receipts;
         if (!self.json)
-            printf ("\n%zu offices published %zu notes through their nodes; the broker "
-                    "acknowledged %zu after fsync\nand signed %zu receipts; %zu of %zu events read "
-                    "back by catch-up verified.\n",
-                    S_OFFICE_COUNT, self.published, self.acknowledged, self.receipts, self.verified,
-                    self.read);
+            printf ("\n%zu offices published %zu certificates and %zu notes through their nodes; "
+                    "the broker\nadmitted each inside its author's org path, acknowledged %zu "
+                    "after fsync and signed\n%zu receipts; %zu of %zu events read back by "
+                    "catch-up verified.\n",
+                    S_OFFICE_COUNT, self.certificates, self.published - self.certificates,
+                    self.acknowledged, self.receipts, self.verified, self.read);
         if (notes != self.published || self.verified != self.read || self.receipts == 0) {
             ld_cli_error ("self-check failed: published %zu, read back %zu notes, verified %zu "
                           "of %zu, receipts %zu",

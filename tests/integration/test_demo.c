@@ -49,9 +49,11 @@ test_demo_runs_the_local_district_and_leaves_nothing_running (void **state)
     if (code != 0)
         fprintf (stderr, "%s", err);
     assert_int_equal (code, 0);
-    assert_non_null (strstr (out, "published 7 notes through their nodes; the broker "
-                                  "acknowledged 7 after fsync"));
-    assert_non_null (strstr (out, "signed 7 receipts; 14 of 14 events read back"));
+    assert_non_null (strstr (out, "published 4 certificates and 8 notes through their nodes"));
+    assert_non_null (strstr (out, "acknowledged 12 after fsync"));
+    assert_non_null (strstr (out, "12 receipts; 24 of 24 events read back"));
+    //  the certificates went out first, each through its certifier
+    assert_non_null (strstr (out, "证书：金江苑社区（community）"));
     assert_non_null (strstr (out, "金江苑社区"));
     assert_non_null (strstr (out, "把12个小区党支部建在楼栋上"));
     //  every daemon it started has stopped
