@@ -1018,7 +1018,22 @@ s_open_sockets (s_node_t *self, const ld_node_config_t *config, char *err, size_
         .max_message = LD_SYNC_FRAME_MAX,
         .immediate = true, //  nothing queued toward a dead connection
     };
+    //  CurveZMQ: the node's own key, converted, and the pinned broker key.
+    //  The options are copied by libzmq: the pair is wiped right after.
+    ld_curve_t *curve = NULL;
+    uint8_t broker_curve[LD_KEY_BYTES];
+    if (config->has_broker_key) {
+        if (ld_curve_public_from_key (config->broker_key, broker_curve) != LD_OK)
+            return ld_fail (err, err_size, LD_ERR_USAGE, "the broker key is not a valid key");
+        curve = ld_curve_new (self->identity);
+        if (!curve)
+            return ld_fail (err, err_size, LD_ERR_NOMEM, "cannot convert the node key for CURVE");
+        broker.curve_secret = ld_curve_secret (curve);
+        broker.curve_public = ld_curve_public (curve);
+        broker.curve_server_key = broker_curve;
+    }
     self->broker = ld_socket_new (&broker, err, err_size);
+    ld_curve_destroy (&curve);
     return self->broker ? LD_OK : LD_ERR_USAGE;
 }
 
