@@ -474,6 +474,7 @@ done
 # the broker's refusal, never as a number. Catch-up reads need only
 # --allow-subscriber, so they are measured over CURVE now.
 declare -A tp
+mkdir -p "$tmp/transport.keys"
 "$liandong" keygen --out "$tmp/transport.keys/root" >/dev/null
 "$liandong" keygen --out "$tmp/transport.keys/client" >/dev/null
 tp_root="$tmp/transport.keys/root/identity.pub"
@@ -541,8 +542,8 @@ stop_server "$BROKER_NAME"
 tp_latency open
 tp_latency curve
 rm -rf "$tmp/transport.read" "$tmp/transport.latency.open" "$tmp/transport.latency.curve"
-log "(f) ingest --open ${tp[open,ingest]:-n/a}/s, CURVE ${tp[curve,ingest]:-n/a}/s;" \
-    "catch-up read --open ${tp[open,read]:-n/a}/s, CURVE ${tp[curve,read]:-n/a}/s"
+log "(f) events/s: ingest --open ${tp[open,ingest]:-n/a}, CURVE ${tp[curve,ingest]:-n/a};" \
+    "catch-up read --open ${tp[open,read]:-n/a}, CURVE ${tp[curve,read]:-n/a}"
 [ -z "${tp[curve,why]:-}" ] || log "(f) CURVE publish: ${tp[curve,why]}"
 
 measure_bound end
