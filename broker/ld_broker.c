@@ -1189,7 +1189,7 @@ s_start (s_self_t *self, char *err, size_t err_size)
         return -1;
     if (self->curve) {
         //  Prove it: a random key must be refused, or anyone could connect.
-        char probe_err[512];
+        char probe_err[256]; //  leaves room for LD_BROKER_NO_ZAP in err
         if (ld_zap_probe (zsock_endpoint (self->router), ld_curve_public (self->curve),
                           S_ZAP_PROBE_MS, probe_err, sizeof probe_err)
             != 0) {
