@@ -66,6 +66,8 @@ typedef struct {
     const char *broker;
     const char *control;
     const char *dir;
+    const char *identity, *broker_key; //  CurveZMQ (a broker not --open)
+    ld_pbench_curve_t curve;
     uint64_t events, authors, run, batch, window, rate, threads, samples;
 } s_options_t;
 
@@ -94,7 +96,7 @@ s_seconds (int64_t from_ns, int64_t to_ns)
 }
 
 static zsock_t *
-s_connect (int type, const char *endpoint, int rcvhwm)
+s_connect (int type, const char *endpoint, int rcvhwm, const ld_pbench_curve_t *curve)
 {
     char spec_endpoint[S_ENDPOINT_BYTES + 2], err[S_ERR_BYTES];
     snprintf (spec_endpoint, sizeof spec_endpoint, ">%s", endpoint);
@@ -104,6 +106,7 @@ s_connect (int type, const char *endpoint, int rcvhwm)
         .max_message = LD_SYNC_FRAME_MAX,
         .rcvhwm = rcvhwm,
     };
+    ld_pbench_curve_apply (curve, &spec);
     zsock_t *sock = ld_socket_new (&spec, err, sizeof err);
     if (!sock)
         fprintf (stderr, "ld_loader: %s\n", err);
@@ -212,7 +215,7 @@ s_ingest (const s_options_t *options)
     size_t n_frames = 0;
     s_frame_t *frames = s_pack_batches (events, options->batch, &n_frames);
     uint64_t *acked = calloc (options->authors, sizeof *acked);
-    zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, 0);
+    zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, 0, &options->curve);
     int rc = EX_SOFTWARE;
     if (!frames || !acked || !dealer)
         goto done;
@@ -353,7 +356,7 @@ s_latency (const s_options_t *options)
     s_frame_t *frames = s_pack_batches (events, 1, &n_frames);
     s_times_t times = {calloc (total, sizeof (int64_t)), calloc (total, sizeof (int64_t)),
                        calloc (total, sizeof (int64_t))};
-    zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, 0);
+    zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, 0, &options->curve);
     zsock_t *sub = NULL;
     int rc = EX_SOFTWARE;
     if (!frames || !times.sent || !times.acked || !times.live || !dealer)
@@ -364,7 +367,7 @@ s_latency (const s_options_t *options)
         rc = s_fail ("no Welcome with a live endpoint from '%s'", options->broker);
         goto done;
     }
-    sub = s_connect (ZMQ_SUB, live, S_LIVE_RCVHWM);
+    sub = s_connect (ZMQ_SUB, live, S_LIVE_RCVHWM, &options->curve);
     if (!sub)
         goto done;
     zsock_set_subscribe (sub, LD_PBENCH_TOPIC);
@@ -461,7 +464,7 @@ s_node (const s_options_t *options)
     size_t total = options->events + 1; //  event 0 proves the node is there
     int64_t *sent = calloc (total, sizeof *sent);
     int64_t *answered = calloc (total, sizeof *answered);
-    zsock_t *control = s_connect (ZMQ_DEALER, options->control, 0);
+    zsock_t *control = s_connect (ZMQ_DEALER, options->control, 0, NULL);
     int rc = EX_SOFTWARE;
     size_t refused = 0;
     char first_refusal[S_ERR_BYTES] = "";
@@ -660,14 +663,16 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: ld_loader ingest  --broker EP [--events N] [--authors A] [--run R]\n"
-                  "                         [--batch B] [--window W]\n"
-                  "       ld_loader latency --broker EP [--events N] [--rate R] [--run R]\n"
+                  "                         [--batch B] [--window W] [CURVE]\n"
+                  "       ld_loader latency --broker EP [--events N] [--rate R] [--run R] [CURVE]\n"
                   "       ld_loader node    --control EP [--events N] [--rate R]\n"
                   "       ld_loader verify  [--events N] [--authors A] [--threads T]\n"
                   "       ld_loader fsync   --dir DIR [--samples N]\n"
                   "\n"
                   "The load side of bench/pipeline.sh: pre-signed 512-byte notes sent to a\n"
-                  "broker as Publish batches; prints one line of key=value figures.\n");
+                  "broker as Publish batches; prints one line of key=value figures.\n"
+                  "CURVE, for a broker not started --open: --identity FILE (the loader's\n"
+                  "secret key; the broker must let that key publish) --broker-key PUB|KEY.\n");
 }
 
 int
@@ -700,6 +705,8 @@ main (int argc, char **argv)
         {"rate", required_argument, NULL, 'R'},
         {"threads", required_argument, NULL, 't'},
         {"samples", required_argument, NULL, 's'},
+        {"identity", required_argument, NULL, 'i'},
+        {"broker-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -716,6 +723,12 @@ main (int argc, char **argv)
                 break;
             case 'd':
                 options.dir = optarg;
+                break;
+            case 'i':
+                options.identity = optarg;
+                break;
+            case 'k':
+                options.broker_key = optarg;
                 break;
             case 'n':
                 bad = ld_pbench_parse_count (optarg, 1, LD_PBENCH_EVENTS_MAX, &options.events);
@@ -757,16 +770,21 @@ main (int argc, char **argv)
         s_usage (stderr);
         return EX_USAGE;
     }
+    if (ld_pbench_curve_load (options.identity, options.broker_key, &options.curve) != 0)
+        return EX_USAGE;
+    int rc = EX_USAGE;
     if (streq (options.mode, "ingest") && options.broker)
-        return s_ingest (&options);
-    if (streq (options.mode, "latency") && options.broker)
-        return s_latency (&options);
-    if (streq (options.mode, "node") && options.control)
-        return s_node (&options);
-    if (streq (options.mode, "verify"))
-        return s_verify (&options);
-    if (streq (options.mode, "fsync") && options.dir)
-        return s_fsync (&options);
-    s_usage (stderr);
-    return EX_USAGE;
+        rc = s_ingest (&options);
+    else if (streq (options.mode, "latency") && options.broker)
+        rc = s_latency (&options);
+    else if (streq (options.mode, "node") && options.control)
+        rc = s_node (&options);
+    else if (streq (options.mode, "verify"))
+        rc = s_verify (&options);
+    else if (streq (options.mode, "fsync") && options.dir)
+        rc = s_fsync (&options);
+    else
+        s_usage (stderr);
+    ld_pbench_curve_free (&options.curve);
+    return rc;
 }

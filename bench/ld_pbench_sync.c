@@ -51,3 +51,51 @@ ld_pbench_hello (zsock_t *dealer, int timeout_ms, char *live, size_t live_size, 
             return 0;
     }
 }
+
+int
+ld_pbench_curve_load (const char *identity_path, const char *broker_key, ld_pbench_curve_t *keys)
+{
+    memset (keys, 0, sizeof *keys);
+    if (!identity_path && !broker_key)
+        return 0;
+    if (!identity_path || !broker_key) {
+        fprintf (stderr, "ld_pbench: --identity and --broker-key go together\n");
+        return -1;
+    }
+    char err[512];
+    uint8_t key[LD_KEY_BYTES];
+    ld_identity_t *identity = NULL;
+    if (ld_public_key_load (broker_key, key, err, sizeof err) != LD_OK
+        || ld_curve_public_from_key (key, keys->server) != LD_OK) {
+        fprintf (stderr, "ld_pbench: --broker-key: %s\n", err);
+        return -1;
+    }
+    if (ld_identity_load (identity_path, &identity, err, sizeof err) != LD_OK) {
+        fprintf (stderr, "ld_pbench: --identity: %s\n", err);
+        return -1;
+    }
+    keys->curve = ld_curve_new (identity);
+    ld_identity_destroy (&identity);
+    if (!keys->curve) {
+        fprintf (stderr, "ld_pbench: cannot convert the identity for CURVE\n");
+        return -1;
+    }
+    return 0;
+}
+
+void
+ld_pbench_curve_apply (const ld_pbench_curve_t *keys, ld_socket_spec_t *spec)
+{
+    if (!keys || !keys->curve)
+        return;
+    spec->curve_secret = ld_curve_secret (keys->curve);
+    spec->curve_public = ld_curve_public (keys->curve);
+    spec->curve_server_key = keys->server;
+}
+
+void
+ld_pbench_curve_free (ld_pbench_curve_t *keys)
+{
+    ld_curve_destroy (&keys->curve);
+    memset (keys, 0, sizeof *keys);
+}

@@ -51,6 +51,8 @@
 
 typedef struct {
     const char *broker;
+    const char *identity, *broker_key; //  CurveZMQ (a broker not --open)
+    ld_pbench_curve_t curve;           //  shared read-only by the subscriber threads
     bool catchup_only;
     uint64_t events, subscribers, after, timeout_s;
 } s_options_t;
@@ -71,7 +73,8 @@ typedef struct {
 } s_subscriber_t;
 
 static zsock_t *
-s_connect (int type, const char *endpoint, char *err, size_t err_size)
+s_connect (int type, const char *endpoint, const ld_pbench_curve_t *curve, char *err,
+           size_t err_size)
 {
     char spec_endpoint[S_ENDPOINT_BYTES + 2];
     snprintf (spec_endpoint, sizeof spec_endpoint, ">%s", endpoint);
@@ -81,6 +84,7 @@ s_connect (int type, const char *endpoint, char *err, size_t err_size)
         .max_message = LD_SYNC_FRAME_MAX,
         .rcvhwm = type == ZMQ_SUB ? S_LIVE_RCVHWM : 0,
     };
+    ld_pbench_curve_apply (curve, &spec);
     return ld_socket_new (&spec, err, err_size);
 }
 
@@ -204,7 +208,8 @@ s_subscriber (void *arg)
     uint64_t pos = 0, counted = 0, doorbell = 0;
     bool marked = false; //  s_mark_ready done
     zsock_t *sub = NULL;
-    zsock_t *dealer = s_connect (ZMQ_DEALER, options->broker, self->err, sizeof self->err);
+    zsock_t *dealer =
+        s_connect (ZMQ_DEALER, options->broker, &options->curve, self->err, sizeof self->err);
     if (!dealer || ld_pbench_hello (dealer, S_REPLY_TIMEOUT_MS, live, sizeof live, &pos) != 0
         || !*live) {
         if (!*self->err)
@@ -228,7 +233,7 @@ s_subscriber (void *arg)
         zsock_destroy (&dealer);
         return NULL;
     }
-    sub = s_connect (ZMQ_SUB, live, self->err, sizeof self->err);
+    sub = s_connect (ZMQ_SUB, live, &options->curve, self->err, sizeof self->err);
     if (!sub)
         goto failed;
     zsock_set_subscribe (sub, "");
@@ -299,9 +304,12 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: ld_subbench --broker EP [--events N] [--subscribers S]\n"
                   "                   [--catchup [--after SEQ]] [--timeout SECONDS]\n"
+                  "                   [--identity FILE --broker-key PUB|KEY]\n"
                   "\n"
                   "S subscribers counting N benchmark events each, live (with catch-up for\n"
-                  "gaps) or, with --catchup, from the store; prints 'ready', then figures.\n");
+                  "gaps) or, with --catchup, from the store; prints 'ready', then figures.\n"
+                  "--identity and --broker-key: CurveZMQ, for a broker not started --open\n"
+                  "(the identity must be one the broker lets read).\n");
 }
 
 int
@@ -312,6 +320,8 @@ main (int argc, char **argv)
     s_options_t options = {.events = 200000, .subscribers = 10, .timeout_s = S_TIMEOUT_S};
     static const struct option table[] = {
         {"broker", required_argument, NULL, 'b'},
+        {"identity", required_argument, NULL, 'i'},
+        {"broker-key", required_argument, NULL, 'k'},
         {"events", required_argument, NULL, 'n'},
         {"subscribers", required_argument, NULL, 's'},
         {"catchup", no_argument, NULL, 'c'},
@@ -326,6 +336,12 @@ main (int argc, char **argv)
         switch (opt) {
             case 'b':
                 options.broker = optarg;
+                break;
+            case 'i':
+                options.identity = optarg;
+                break;
+            case 'k':
+                options.broker_key = optarg;
                 break;
             case 'n':
                 bad = ld_pbench_parse_count (optarg, 1, LD_PBENCH_EVENTS_MAX, &options.events);
@@ -358,6 +374,8 @@ main (int argc, char **argv)
         s_usage (stderr);
         return EX_USAGE;
     }
+    if (ld_pbench_curve_load (options.identity, options.broker_key, &options.curve) != 0)
+        return EX_USAGE;
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
     size_t ready = 0;
@@ -419,5 +437,6 @@ main (int argc, char **argv)
             options.catchup_only ? "catchup" : "live", options.subscribers, options.events, failed,
             ready_ns, first_start, first_end, last_end, live_events, caught_up_events, catchups,
             gap_catchups);
+    ld_pbench_curve_free (&options.curve);
     return failed ? EX_SOFTWARE : EX_OK;
 }

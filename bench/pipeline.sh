@@ -208,12 +208,17 @@ stop_server () {
 }
 
 server_seq=0
-# start_broker CORES DATA_DIR: sets BROKER (listen endpoint) and BROKER_NAME.
+# start_broker CORES DATA_DIR [TRANSPORT FLAGS...]: sets BROKER (listen
+# endpoint) and BROKER_NAME. Without transport flags the broker runs --open
+# (plain tcp, the figures of (a)-(e)); section (f) passes --trust ... for CURVE.
 start_broker () {
+    local cores=$1 data=$2
+    shift 2
+    [ $# -gt 0 ] || set -- --open
     server_seq=$((server_seq + 1))
     BROKER_NAME="broker$server_seq"
-    start_server "$BROKER_NAME" "$(server_cpus "$1")" "$tmp/$BROKER_NAME.out" '^ready ' \
-        "$liandong" broker --data "$2" --listen 'tcp://127.0.0.1:*' --workers "$1"
+    start_server "$BROKER_NAME" "$(server_cpus "$cores")" "$tmp/$BROKER_NAME.out" '^ready ' \
+        "$liandong" broker --data "$data" --listen 'tcp://127.0.0.1:*' --workers "$cores" "$@"
     BROKER=$(sed -n 's/^ready .*listen=\([^ ]*\).*/\1/p' "$tmp/$BROKER_NAME.out")
 }
 # start_nats CORES: sets NATS (url) and NATS_NAME.
@@ -456,6 +461,91 @@ for mode in verify relay; do
     log "(d) NATS $mode: ${fan[$mode]}/s to all $subscribers"
 done
 
+# ---------------------------------------------------------------------------
+# (f) transport: the same runs against a broker --open and one with CURVE
+#
+# With CURVE (--trust) the broker's ZAP handler admits only keys its trust
+# admits (plus --allow-subscriber keys, read only), and only trusted keys may
+# publish. Measuring ingest and latency over CURVE therefore needs the
+# loader's key certified by the --trust root -- and, for the events to be
+# stored, certificates for the authors of its pre-signed events: that is the
+# trust wiring (docs/TRUST.md, "Not yet wired") plus `liandong cert issue`
+# for those keys. Until then the CURVE publish runs are reported as n/a with
+# the broker's refusal, never as a number. Catch-up reads need only
+# --allow-subscriber, so they are measured over CURVE now.
+declare -A tp
+mkdir -p "$tmp/transport.keys"
+"$liandong" keygen --out "$tmp/transport.keys/root" >/dev/null
+"$liandong" keygen --out "$tmp/transport.keys/client" >/dev/null
+tp_root="$tmp/transport.keys/root/identity.pub"
+tp_client="$tmp/transport.keys/client/identity.secret"
+tp_client_pub="$tmp/transport.keys/client/identity.pub"
+# tp_start MODE DATA_DIR: a 2-core broker --open or with CURVE; sets
+# tp_keys (the client flags for CURVE: its key and the broker's, pinned).
+tp_start () {
+    if [ "$1" = open ]; then
+        start_broker 2 "$2"
+        tp_keys=()
+    else
+        start_broker 2 "$2" --trust "$tp_root" --allow-subscriber "$tp_client_pub"
+        tp_keys=(--identity "$tp_client" --broker-key "$2/identity.pub")
+    fi
+}
+# tp_refusal FILE: why a CURVE publish run gave no figure.
+tp_refusal () {
+    if grep -q 'unauthorized' "$1"; then
+        echo "refused: unauthorized (the loader's key is not certified; needs the trust wiring)"
+    else
+        echo "failed: $(tail -1 "$1")"
+    fi
+}
+# tp_read MODE: catch-up readers of the $events stored in $tmp/transport.read
+tp_read () {
+    local line
+    line=$("$subbench" --broker "$BROKER" --events "$events" --subscribers "$subscribers" \
+        --catchup "${tp_keys[@]}" 2>"$tmp/transport.$1.read.err") || line=""
+    tp[$1,read]=$(LC_ALL=C awk -v n="$events" -v s="$(value start_ns "$line")" \
+        -v e="$(value last_end_ns "$line")" 'BEGIN { if (s && e > s) printf "%.0f", n / ((e - s) / 1e9) }')
+}
+# tp_ingest MODE
+tp_ingest () {
+    local line
+    next_run
+    line=$("$loader" ingest --broker "$BROKER" --events "$events" --authors 16 --run "$run" \
+        "${tp_keys[@]}" 2>"$tmp/transport.$1.ingest.err") || line=""
+    tp[$1,ingest]=$(value rate "$line")
+    [ -n "${tp[$1,ingest]}" ] || tp[$1,why]=$(tp_refusal "$tmp/transport.$1.ingest.err")
+}
+# tp_latency MODE
+tp_latency () {
+    local line key
+    next_run
+    tp_start "$1" "$tmp/transport.latency.$1"
+    line=$("$loader" latency --broker "$BROKER" --events "$latency_events" --rate "$latency_rate" \
+        --run "$run" "${tp_keys[@]}" 2>"$tmp/transport.$1.latency.err") || line=""
+    stop_server "$BROKER_NAME"
+    for key in ack_p50_us ack_p99_us live_p50_us live_p99_us; do
+        tp[$1,$key]=$(value "$key" "$line")
+    done
+    [ -n "$line" ] || tp[$1,why]=${tp[$1,why]:-$(tp_refusal "$tmp/transport.$1.latency.err")}
+}
+# One store for the reads: filled by the open run, then read by both. The
+# CURVE run reads before it tries to publish, so both read the same events.
+tp_start open "$tmp/transport.read"
+tp_ingest open
+tp_read open
+stop_server "$BROKER_NAME"
+tp_start curve "$tmp/transport.read"
+tp_read curve
+tp_ingest curve
+stop_server "$BROKER_NAME"
+tp_latency open
+tp_latency curve
+rm -rf "$tmp/transport.read" "$tmp/transport.latency.open" "$tmp/transport.latency.curve"
+log "(f) events/s: ingest --open ${tp[open,ingest]:-n/a}, CURVE ${tp[curve,ingest]:-n/a};" \
+    "catch-up read --open ${tp[open,read]:-n/a}, CURVE ${tp[curve,read]:-n/a}"
+[ -z "${tp[curve,why]:-}" ] || log "(f) CURVE publish: ${tp[curve,why]}"
+
 measure_bound end
 for cores in 1 2; do
     bound[$cores]=$(LC_ALL=C awk -v a="${bound[start,$cores]}" -v b="${bound[end,$cores]}" \
@@ -578,6 +668,23 @@ report () {
     r=$(ratio "$d_live" "${fan[relay]}")
     printf '    Liandong / NATS (ii) = %s   goal >= 1: %s%s\n' "$r" "$(verdict "$r" ">=" 1)" \
         "$(disturbed "$d_others")$(disturbed "${fan_others[relay]}")"
+    echo
+    echo "(f) transport, server on 2 cores: the same broker --open (plain tcp, any key) and with"
+    echo "    CURVE (--trust: ZAP handler, sender checked on every message)"
+    printf '    %-44s %16s %16s\n' "" "--open" "CURVE"
+    printf '    %-44s %16s %16s\n' "ingest, events/s (16 authors)" \
+        "$(num "${tp[open,ingest]:-}")" "$(num "${tp[curve,ingest]:-}")"
+    printf '    %-44s %16s %16s\n' "Ack latency p50 / p99, ms (1,000 events/s)" \
+        "$(us_to_ms "${tp[open,ack_p50_us]:-}") / $(us_to_ms "${tp[open,ack_p99_us]:-}")" \
+        "$(us_to_ms "${tp[curve,ack_p50_us]:-}") / $(us_to_ms "${tp[curve,ack_p99_us]:-}")"
+    printf '    %-44s %16s %16s\n' "live latency p50 / p99, ms" \
+        "$(us_to_ms "${tp[open,live_p50_us]:-}") / $(us_to_ms "${tp[open,live_p99_us]:-}")" \
+        "$(us_to_ms "${tp[curve,live_p50_us]:-}") / $(us_to_ms "${tp[curve,live_p99_us]:-}")"
+    printf '    %-44s %16s %16s\n' "catch-up read, events/s to all $subscribers readers" \
+        "$(num "${tp[open,read]:-}")" "$(num "${tp[curve,read]:-}")"
+    if [ -n "${tp[curve,why]:-}" ]; then
+        echo "    CURVE publish runs (\"-\"): ${tp[curve,why]}"
+    fi
     echo
     echo "* other processes took more than 10% of the CPUs while this figure was measured: it is"
     echo "  disturbed (low for throughput, high for latency); rerun on a quiet machine"

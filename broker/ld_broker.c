@@ -29,11 +29,27 @@
     Catch-up streams are served between ingest rounds: one bounded chunk per
     stream per round, and only while the client has credit, so a slow reader
     costs the broker one cursor and never a queue.
+
+    Transport (docs/TRUST.md; nothing of this with --open)
+      - The ROUTER and the live PUB are CurveZMQ servers with the broker
+        identity's Curve25519 pair; our ZAP handler (ld_zap.h) is started
+        before the first bind and admits only the keys of s_zap_refresh:
+        allowed subscribers and trusted keys. CURVE without a handler admits
+        anyone, so after binding a probe with a random key must be refused,
+        or the broker refuses to serve; if the handler stops later, the
+        broker stops too ("FATAL ZAP").
+      - Every request names its sender (User-Id, set by the handler); the
+        sender is checked on every message (s_sender_may): allowed
+        subscribers may only read, publishing needs trust.
+      - A key that loses its standing (s_revoke_sessions) loses its catch-up
+        streams and, by a rebind of the live PUB, its live feed: every
+        subscriber re-handshakes, and the handler refuses that key.
 */
 #include "ld_broker.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +62,7 @@
 #include "ld_store.h"
 #include "ld_sync.h"
 #include "ld_verifier.h"
+#include "ld_zap.h"
 
 #define S_JOBS_IN_FLIGHT_MAX 32     //  batches between decode and Ack
 #define S_ROUTER_DRAIN_MAX   256    //  requests read per round
@@ -56,6 +73,9 @@
 #define S_LIVE_HWM           20000  //  live messages queued per subscriber
 #define S_HOUSEKEEPING_MS    1000
 #define S_LIVE_FILE          "live.endpoint"
+#define S_ZAP_PROBE_MS       5000 //  start-up: the probe's handshake verdict
+#define S_REBIND_TRIES       100  //  live rebind: the old listener closes asynchronously
+#define S_REBIND_WAIT_MS     10
 
 //  One Publish between its arrival and its Ack.
 typedef struct {
@@ -74,6 +94,8 @@ typedef struct {
     char *prefix;
     uint32_t credit;
     int64_t last_active;
+    bool has_sender; //  not with --open
+    uint8_t sender[LD_KEY_BYTES];
 } s_stream_t;
 
 typedef struct {
@@ -83,6 +105,8 @@ typedef struct {
     ld_guard_t *guard; //  NULL: an --open broker
     zsock_t *router;
     zsock_t *pub;
+    ld_curve_t *curve; //  the identity's Curve25519 pair; NULL with --open
+    ld_zap_t *zap;     //  the ZAP handler; NULL with --open
     zactor_t *workers[LD_BROKER_WORKERS_MAX];
     size_t worker_count;
     size_t next_worker;
@@ -346,7 +370,8 @@ s_stream_for (s_self_t *self, zframe_t *routing_id)
 }
 
 static void
-s_handle_catchup (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Catchup *catchup)
+s_handle_catchup (s_self_t *self, zframe_t *routing_id, const uint8_t *sender,
+                  Liandong__Sync__Catchup *catchup)
 {
     const char *prefix = catchup->prefix ? catchup->prefix : "";
     if (*prefix && ld_topic_check (prefix, strlen (prefix)) == LD_ERR_TOPIC_TOO_LONG) {
@@ -377,6 +402,9 @@ s_handle_catchup (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Catchup 
     stream->cursor = catchup->after;
     stream->credit = catchup->credit > S_CREDIT_MAX ? S_CREDIT_MAX : catchup->credit;
     stream->last_active = s_now_ms ();
+    stream->has_sender = sender != NULL;
+    if (sender)
+        memcpy (stream->sender, sender, LD_KEY_BYTES);
 }
 
 static void
@@ -528,6 +556,176 @@ s_serve_streams (s_self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Transport: who may connect, who may ask what
+
+//  The keys the trust fold holds valid now (roots and every key with an
+//  unrevoked certificate chain): the ZAP handler admits them to read and
+//  publish. Returns their number and, in *keys_p, an array the caller
+//  frees.
+static size_t
+s_trust_keys (s_self_t *self, uint8_t (**keys_p)[LD_KEY_BYTES])
+{
+    *keys_p = NULL;
+    size_t count = 0;
+    if (self->guard && ld_guard_keys (self->guard, keys_p, &count) != LD_OK)
+        zsys_error ("broker: cannot list the trusted keys: out of memory");
+    return count;
+}
+
+//  True if key may publish here now (a root, or a key with a valid
+//  certificate chain whose feed is not cut).
+static bool
+s_trust_admits (s_self_t *self, const uint8_t key[LD_KEY_BYTES])
+{
+    return self->guard && ld_guard_admits (self->guard, key);
+}
+
+//  True if key was given with --allow-subscriber.
+static bool
+s_allowed (s_self_t *self, const uint8_t key[LD_KEY_BYTES])
+{
+    for (size_t i = 0; i < self->config.allow_count; i++)
+        if (sodium_memcmp (self->config.allow[i], key, LD_KEY_BYTES) == 0)
+            return true;
+    return false;
+}
+
+//  Whether the sender may make a request: reading (Hello, Catchup, Credit,
+//  Feed, Heads) needs an allowed or a trusted key, publishing a trusted
+//  one. The handshake admitted the key once; this is asked on every
+//  message, so a key that lost its standing is refused at once.
+static ld_status_t
+s_sender_may (s_self_t *self, const uint8_t key[LD_KEY_BYTES], bool publish, char *err,
+              size_t err_size)
+{
+    if (s_trust_admits (self, key))
+        return LD_OK;
+    char text[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (key, text);
+    if (publish)
+        return ld_fail (err, err_size, LD_ERR_UNAUTHORIZED,
+                        "key '%s' may not publish: it holds no valid certificate here%s", text,
+                        s_allowed (self, key) ? " (it is an allowed subscriber: read only)" : "");
+    if (s_allowed (self, key))
+        return LD_OK;
+    return ld_fail (err, err_size, LD_ERR_UNAUTHORIZED,
+                    "key '%s' is neither trusted nor an allowed subscriber", text);
+}
+
+//  The sender of a request, from the User-Id our ZAP handler gave its
+//  connection, checked with s_sender_may.
+static ld_status_t
+s_sender_check (s_self_t *self, zframe_t *frame, const ld_request_t *request,
+                uint8_t key[LD_KEY_BYTES], char *err, size_t err_size)
+{
+    const char *user_id = zframe_meta (frame, "User-Id");
+    if (!user_id || ld_key_from_text (user_id, key) != LD_OK)
+        return ld_fail (err, err_size, LD_ERR_UNAUTHORIZED, "the connection names no sender key");
+    bool publish = request->kind_case == LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
+    return s_sender_may (self, key, publish, err, err_size);
+}
+
+//  Gives the ZAP handler the keys it admits: allowed subscribers (read) and
+//  trusted keys (read and publish). Call after every change of either.
+static void
+s_zap_refresh (s_self_t *self)
+{
+    if (!self->zap)
+        return;
+    uint8_t (*trusted)[LD_KEY_BYTES] = NULL;
+    size_t trusted_count = s_trust_keys (self, &trusted);
+    size_t count = self->config.allow_count + trusted_count;
+    ld_zap_entry_t *entries = calloc (count ? count : 1, sizeof *entries);
+    size_t n = 0;
+    for (size_t i = 0; entries && i < self->config.allow_count; i++) {
+        memcpy (entries[n].key, self->config.allow[i], LD_KEY_BYTES);
+        entries[n++].roles = LD_ZAP_SUBSCRIBE;
+    }
+    for (size_t i = 0; entries && i < trusted_count; i++) {
+        memcpy (entries[n].key, trusted[i], LD_KEY_BYTES);
+        entries[n++].roles = LD_ZAP_SUBSCRIBE | LD_ZAP_PUBLISH;
+    }
+    //  Out of memory: an empty table (fail closed) rather than a stale one.
+    if (ld_zap_set (self->zap, entries, n) != 0 || !entries)
+        zsys_warning ("broker: the ZAP handler admits fewer keys than configured "
+                      "(a key is not a valid Ed25519 point, or memory ran out)");
+    free (entries);
+    free (trusted);
+}
+
+//  Makes spec a CURVE server with the broker's pair (nothing with --open).
+static void
+s_secure (s_self_t *self, ld_socket_spec_t *spec)
+{
+    if (!self->curve)
+        return;
+    spec->curve_secret = ld_curve_secret (self->curve);
+    spec->curve_public = ld_curve_public (self->curve);
+    spec->zap_domain = LD_ZAP_DOMAIN;
+}
+
+static zsock_t *
+s_live_socket (s_self_t *self, char *err, size_t err_size)
+{
+    ld_socket_spec_t spec = {.type = ZMQ_PUB, .sndhwm = S_LIVE_HWM};
+    s_secure (self, &spec);
+    return ld_socket_new (&spec, err, err_size);
+}
+
+//  A new live PUB at the same endpoint: every subscriber reconnects and
+//  handshakes again, so the ZAP handler judges each key anew. Subscribers
+//  refill what they missed meanwhile from catch-up by store seq. Returns
+//  0, or -1 (with err) if the endpoint cannot be bound again.
+static int
+s_rebind_live (s_self_t *self, char *err, size_t err_size)
+{
+    char endpoint[300];
+    snprintf (endpoint, sizeof endpoint, "%s", zsock_endpoint (self->pub));
+    zsock_destroy (&self->pub);
+    self->pub = s_live_socket (self, err, err_size);
+    if (!self->pub)
+        return -1;
+    //  libzmq closes the old listener in its I/O thread, after zmq_close
+    //  returns: the port is free a moment later. Bounded retries, no more.
+    for (int tries = 0; tries < S_REBIND_TRIES; tries++) {
+        if (zsock_bind (self->pub, "%s", endpoint) >= 0)
+            return 0;
+        if (errno != EADDRINUSE)
+            break;
+        zclock_sleep (S_REBIND_WAIT_MS);
+    }
+    snprintf (err, err_size, "cannot bind the live endpoint '%s' again: %s", endpoint,
+              zmq_strerror (errno));
+    return -1;
+}
+
+//  Ends what a key that lost its standing still receives: its catch-up
+//  streams now, its live feed by a rebind of the PUB (its new handshake is
+//  refused once s_zap_refresh has left it out: call that first). Requests
+//  on its open ROUTER connection are refused by s_sender_may.
+//  Called after a fold cut a key (revoked, rotated away, frozen).
+static void
+s_revoke_sessions (s_self_t *self, const uint8_t key[LD_KEY_BYTES])
+{
+    zlistx_t *dropped = zlistx_new ();
+    for (s_stream_t *stream = zhashx_first (self->streams); stream && dropped;
+         stream = zhashx_next (self->streams))
+        if (stream->has_sender && sodium_memcmp (stream->sender, key, LD_KEY_BYTES) == 0)
+            zlistx_add_end (dropped, (void *) zhashx_cursor (self->streams));
+    for (const char *id = dropped ? zlistx_first (dropped) : NULL; id; id = zlistx_next (dropped))
+        zhashx_delete (self->streams, id);
+    zlistx_destroy (&dropped);
+    char err[512];
+    if (self->pub && s_rebind_live (self, err, sizeof err) != 0) {
+        //  Without a live socket the broker cannot keep its promise to
+        //  subscribers: stop, as for a storage failure.
+        zsys_error ("broker: %s", err);
+        zstr_sendf (self->pipe, "FATAL %s", err);
+        self->fatal = true;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Ingest
 
 static void
@@ -568,6 +766,17 @@ s_recv_request (s_self_t *self)
         s_send_error (self, routing_id, rc, err);
         goto done;
     }
+    uint8_t sender_key[LD_KEY_BYTES];
+    const uint8_t *sender = NULL; //  NULL with --open: nobody is named
+    if (!self->config.open) {
+        rc = s_sender_check (self, frame, request, sender_key, err, sizeof err);
+        if (rc != LD_OK) {
+            zsys_warning ("broker: refused a request: %s", err);
+            s_send_error (self, routing_id, rc, err);
+            goto done;
+        }
+        sender = sender_key;
+    }
     switch (request->kind_case) {
         case LIANDONG__SYNC__REQUEST__KIND_HELLO:
             s_handle_hello (self, routing_id);
@@ -576,7 +785,7 @@ s_recv_request (s_self_t *self)
             s_handle_publish (self, &routing_id, &request);
             break;
         case LIANDONG__SYNC__REQUEST__KIND_CATCHUP:
-            s_handle_catchup (self, routing_id, request->catchup);
+            s_handle_catchup (self, routing_id, sender, request->catchup);
             break;
         case LIANDONG__SYNC__REQUEST__KIND_CREDIT:
             s_handle_credit (self, routing_id, request->credit);
@@ -715,8 +924,9 @@ s_on_cut (void *arg, const uint8_t key[LD_KEY_BYTES])
     s_self_t *self = arg;
     char text[LD_KEY_TEXT_BYTES];
     ld_key_to_text (key, text);
-    zsys_info ("broker: %s may no longer publish", text);
-    (void) self;
+    zsys_info ("broker: %s may no longer publish; ending its sessions", text);
+    s_zap_refresh (self);
+    s_revoke_sessions (self, key);
 }
 
 //  After a commit: folds the trust events it stored and the forks it proved,
@@ -748,6 +958,8 @@ s_settle_authority (s_self_t *self, s_job_t **group, size_t group_count)
     }
     if (rc == LD_ERR_FULL)
         zsys_error ("broker: disk full while marking invalid events: %s", err);
+    if (changed)
+        s_zap_refresh (self); //  newly certified keys may connect
     return true;
 }
 
@@ -998,8 +1210,7 @@ s_bind_live (s_self_t *self, char *err, size_t err_size)
 {
     char path[PATH_MAX], saved[256] = "", endpoint[300];
     snprintf (path, sizeof path, "%s/%s", self->config.data_dir, S_LIVE_FILE);
-    ld_socket_spec_t spec = {.type = ZMQ_PUB, .sndhwm = S_LIVE_HWM};
-    self->pub = ld_socket_new (&spec, err, err_size);
+    self->pub = s_live_socket (self, err, err_size);
     if (!self->pub)
         return -1;
     if (self->config.live)
@@ -1050,6 +1261,20 @@ s_start (s_self_t *self, char *err, size_t err_size)
         if (!self->guard)
             return -1;
     }
+    if (!self->config.open) {
+        //  The handler runs before the first bind: CURVE fails open without.
+        self->curve = ld_curve_new (self->config.identity);
+        if (!self->curve) {
+            snprintf (err, err_size, "cannot convert the broker key for CurveZMQ");
+            return -1;
+        }
+        if (!self->config.test_no_zap) {
+            self->zap = ld_zap_new (LD_ZAP_DOMAIN, err, err_size);
+            if (!self->zap)
+                return -1;
+            s_zap_refresh (self);
+        }
+    }
     char endpoint[300];
     snprintf (endpoint, sizeof endpoint, "@%s", self->config.listen);
     ld_socket_spec_t spec = {
@@ -1065,12 +1290,23 @@ s_start (s_self_t *self, char *err, size_t err_size)
         //  by TCP keepalive instead, and costs only an unroutable reply.
         .no_heartbeat = true,
     };
+    s_secure (self, &spec);
     self->router = ld_socket_new (&spec, err, err_size);
     if (!self->router)
         return -1;
     zsock_set_rcvtimeo (self->router, 0);
     if (s_bind_live (self, err, err_size) != 0)
         return -1;
+    if (self->curve) {
+        //  Prove it: a random key must be refused, or anyone could connect.
+        char probe_err[256]; //  leaves room for LD_BROKER_NO_ZAP in err
+        if (ld_zap_probe (zsock_endpoint (self->router), ld_curve_public (self->curve),
+                          S_ZAP_PROBE_MS, probe_err, sizeof probe_err)
+            != 0) {
+            snprintf (err, err_size, "%s: %s", LD_BROKER_NO_ZAP, probe_err);
+            return -1;
+        }
+    }
     size_t workers = self->config.workers;
     if (workers == 0) {
         long cores = sysconf (_SC_NPROCESSORS_ONLN);
@@ -1110,6 +1346,9 @@ s_stop (s_self_t *self)
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     ld_guard_destroy (&self->guard);
+    //  The handler goes last: no CURVE server of ours outlives it.
+    ld_zap_destroy (&self->zap);
+    ld_curve_destroy (&self->curve);
     ld_store_destroy (&self->store);
 }
 
@@ -1143,7 +1382,7 @@ s_broker_actor (zsock_t *pipe, void *args)
     }
     zstr_sendf (pipe, "READY listen=%s live=%s", zsock_endpoint (self.router),
                 zsock_endpoint (self.pub));
-    zmq_pollitem_t items[2 + LD_BROKER_WORKERS_MAX];
+    zmq_pollitem_t items[3 + LD_BROKER_WORKERS_MAX];
     while (!self.terminated && !self.fatal) {
         size_t n = 0;
         items[n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
@@ -1155,6 +1394,10 @@ s_broker_actor (zsock_t *pipe, void *args)
         for (size_t w = 0; w < self.worker_count; w++)
             items[n++] =
                 (zmq_pollitem_t){zsock_resolve (zactor_sock (self.workers[w])), 0, ZMQ_POLLIN, 0};
+        size_t zap_item = n;
+        if (self.zap)
+            items[n++] =
+                (zmq_pollitem_t){zsock_resolve (ld_zap_actor (self.zap)), 0, ZMQ_POLLIN, 0};
         bool streams_pending = false;
         for (s_stream_t *s = zhashx_first (self.streams); s && !streams_pending;
              s = zhashx_next (self.streams))
@@ -1164,6 +1407,14 @@ s_broker_actor (zsock_t *pipe, void *args)
             break;
         if (items[0].revents & ZMQ_POLLIN)
             s_handle_pipe (&self);
+        if (self.zap && (items[zap_item].revents & ZMQ_POLLIN)) {
+            //  The handler stopped: CURVE now admits any key. Stop serving.
+            zsys_error ("broker: the ZAP handler stopped; refusing to serve");
+            zstr_send (pipe, "FATAL ZAP handler stopped: refusing to serve (CURVE would admit "
+                             "any key)");
+            self.fatal = true;
+            break;
+        }
         for (int i = 0; i < S_ROUTER_DRAIN_MAX && zlistx_size (self.jobs) < S_JOBS_IN_FLIGHT_MAX
                         && s_recv_request (&self);
              i++)

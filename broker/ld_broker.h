@@ -6,7 +6,9 @@
     the `ready` line prints them) or ld_broker_error. While it runs, the
     actor's pipe may carry one message of its own: "FATAL" + reason when a
     storage error stopped it (the daemon must exit with LD_BROKER_EXIT_IO and
-    must not restart in-process: DESIGN.md section 8).
+    must not restart in-process: DESIGN.md section 8), or "FATAL ZAP" +
+    reason when the ZAP handler stopped: CURVE would then admit any key, so
+    the broker stopped serving (the daemon exits with LD_BROKER_EXIT_ZAP).
 
     See ld_broker.c for the protocol and the order of operations.
 */
@@ -22,6 +24,12 @@
 //  Exit code of a broker stopped by a storage I/O error (sysexits EX_IOERR).
 #define LD_BROKER_EXIT_IO 74
 
+//  Exit code of a broker stopped because its ZAP handler died (EX_SOFTWARE).
+#define LD_BROKER_EXIT_ZAP 70
+
+//  The message of a start refused because the ZAP probe was admitted.
+#define LD_BROKER_NO_ZAP "ZAP handler not running: refusing to serve (CURVE would admit any key)"
+
 #define LD_BROKER_WORKERS_MAX 16
 #define LD_BROKER_ROOTS_MAX   16
 
@@ -32,10 +40,18 @@ typedef struct {
     ld_identity_t *identity; //  borrowed: must outlive the broker
     size_t workers;          //  verifier threads; 0: one per core
     size_t envelope_max;     //  0: LD_ENVELOPE_MAX_DEFAULT
-    //  Trust roots (--trust: .pub files or key texts). With none, the
-    //  broker checks signatures and chains only (--open, development).
-    const char *const *trust;
+    //  Transport (docs/TRUST.md). open: plain tcp, any key may do anything
+    //  (development only). Otherwise the ROUTER and the live PUB are CURVE
+    //  servers with the identity's Curve25519 pair, and a ZAP handler
+    //  (ld_zap.h) admits only the keys below; start-up fails if a probe
+    //  with a random key is not refused.
+    bool open;
+    const char *const *trust; //  --trust public key files (roots); borrowed
     size_t trust_count;
+    const uint8_t (*allow)[LD_KEY_BYTES]; //  --allow-subscriber keys: may read; borrowed
+    size_t allow_count;
+    bool test_no_zap; //  tests only (LD_TEST_NO_ZAP=1): start no ZAP handler, so
+                      //  that the start-up probe must catch it
 } ld_broker_config_t;
 
 typedef struct _ld_broker_t ld_broker_t;

@@ -5,8 +5,12 @@
     from a signalfd: czmq's zloop exits on EINTR, so signals are blocked in
     every thread) or for the actor's FATAL message.
 
+    Transport: --trust (one or more roots) or --open, never both, never
+    neither: a broker that admits anyone must be asked for by name.
+
     Exit codes: 0 stopped by a signal; 64 usage; 66/73/74 identity or data
-    dir problems; 74 (LD_BROKER_EXIT_IO) a storage I/O error stopped it.
+    dir problems; 74 (LD_BROKER_EXIT_IO) a storage I/O error stopped it;
+    70 (LD_BROKER_EXIT_ZAP) its ZAP handler stopped.
 */
 #include <errno.h>
 #include <getopt.h>
@@ -26,12 +30,26 @@
 #include "ld_daemon.h"
 #include "ld_identity.h"
 
+#define S_TRUST_MAX 16  //  --trust roots
+#define S_ALLOW_MAX 256 //  --allow-subscriber keys
+
+//  Printed on stderr by every broker started with --open; a log line is
+//  too easy to miss in a journal.
+#define S_OPEN_WARNING                                                                             \
+    "*****************************************************************************\n"              \
+    "WARNING: liandong broker --open: NO AUTHENTICATION AND NO ENCRYPTION.\n"                      \
+    "  Any key may connect, publish and read, on plain tcp that anyone on the\n"                   \
+    "  network can read and alter. For development only: production brokers\n"                     \
+    "  run with --trust ROOT/identity.pub.\n"                                                      \
+    "*****************************************************************************\n"
+
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
              "usage: liandong broker --data DIR --listen tcp://HOST:PORT [--identity FILE]\n"
-             "                       [--open] [--live tcp://HOST:PORT] [--workers N]\n"
+             "                       (--trust ROOT.pub [--trust ...] [--allow-subscriber KEY ...]\n"
+             "                        | --open) [--live tcp://HOST:PORT] [--workers N]\n"
              "\n"
              "Verifies, stores and acknowledges signed events, publishes them live and\n"
              "serves catch-up. Clients are given only the --listen endpoint.\n"
@@ -39,6 +57,10 @@ s_usage (FILE *out)
              "  --data DIR        the broker's data directory (created if missing)\n"
              "  --listen EP       the one endpoint clients connect to (PORT may be *)\n"
              "  --identity FILE   secret key; default DIR/identity.secret, created if missing\n"
+             "  --trust PUB       a trust root (its identity.pub file, or ed25519:KEY); the\n"
+             "                    transport is CurveZMQ and only keys it certifies connect\n"
+             "  --allow-subscriber PUB|KEY\n"
+             "                    a key that may connect to read, not publish (repeatable)\n"
              "  --open            accept any key on plain tcp (development only)\n"
              "  --live EP         where live events are published; default: the --listen\n"
              "                    host on a port kept in DIR/live.endpoint\n"
@@ -87,14 +109,17 @@ ld_cmd_broker (int argc, char **argv)
         {"live", required_argument, NULL, 'L'},
         {"workers", required_argument, NULL, 'w'},
         {"trust", required_argument, NULL, 't'},
+        {"allow-subscriber", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ld_broker_config_t config = {0};
-    const char *trust[LD_BROKER_ROOTS_MAX];
     const char *identity_path = NULL;
+    const char *trust[S_TRUST_MAX];
+    uint8_t allow[S_ALLOW_MAX][LD_KEY_BYTES]; //  8 KiB
+    char err[512];
     int opt;
-    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:t:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:t:a:h", options, NULL)) != -1) {
         switch (opt) {
             case 'd':
                 config.data_dir = optarg;
@@ -106,15 +131,29 @@ ld_cmd_broker (int argc, char **argv)
                 identity_path = optarg;
                 break;
             case 'o':
-                break; //  the only mode until certificates land
+                config.open = true;
+                break;
             case 't':
-                if (config.trust_count == LD_BROKER_ROOTS_MAX) {
-                    ld_cli_error ("at most %d --trust roots", LD_BROKER_ROOTS_MAX);
+                if (config.trust_count == S_TRUST_MAX) {
+                    ld_cli_error ("at most %d --trust roots", S_TRUST_MAX);
                     return EX_USAGE;
                 }
                 trust[config.trust_count++] = optarg;
-                config.trust = trust;
                 break;
+            case 'a': {
+                if (config.allow_count == S_ALLOW_MAX) {
+                    ld_cli_error ("at most %d --allow-subscriber keys", S_ALLOW_MAX);
+                    return EX_USAGE;
+                }
+                ld_status_t rc =
+                    ld_public_key_load (optarg, allow[config.allow_count], err, sizeof err);
+                if (rc != LD_OK) {
+                    ld_cli_error ("--allow-subscriber: %s", err);
+                    return EX_USAGE;
+                }
+                config.allow_count++;
+                break;
+            }
             case 'L':
                 config.live = optarg;
                 break;
@@ -140,6 +179,22 @@ ld_cmd_broker (int argc, char **argv)
         s_usage (stderr);
         return EX_USAGE;
     }
+    if (config.open && (config.trust_count || config.allow_count)) {
+        ld_cli_error ("--open admits any key: it cannot be combined with --trust or "
+                      "--allow-subscriber");
+        return EX_USAGE;
+    }
+    if (!config.open && !config.trust_count) {
+        ld_cli_error ("refusing to start without --trust ROOT/identity.pub "
+                      "(or --open, for development only: no authentication, no encryption)");
+        return EX_USAGE;
+    }
+    config.trust = trust;
+    config.allow = (const uint8_t (*)[LD_KEY_BYTES]) allow;
+    //  Tests only: start without the ZAP handler, so that the probe must
+    //  catch it (tests/integration/test_transport.c).
+    const char *no_zap = getenv ("LD_TEST_NO_ZAP");
+    config.test_no_zap = no_zap && streq (no_zap, "1");
     if (strncmp (config.listen, "tcp://", 6) != 0) {
         ld_cli_error ("--listen must be a tcp:// endpoint, not '%s'", config.listen);
         return EX_USAGE;
@@ -157,9 +212,10 @@ ld_cmd_broker (int argc, char **argv)
         close (signal_fd);
         return exit_code;
     }
-    if (config.trust_count == 0)
-        zsys_warning ("broker: no --trust configured: any key may publish on plain tcp "
-                      "(development only)");
+    if (config.open) {
+        fputs (S_OPEN_WARNING, stderr);
+        fflush (stderr);
+    }
     ld_broker_t *broker = ld_broker_new (&config);
     if (!broker || !ld_broker_ready (broker)) {
         ld_cli_error ("cannot start the broker: %s", broker && ld_broker_error (broker)
@@ -192,12 +248,15 @@ ld_cmd_broker (int argc, char **argv)
         }
         if (items[1].revents & ZMQ_POLLIN) {
             char *message = zstr_recv (ld_broker_actor (broker));
+            bool zap = message && strncmp (message, "FATAL ZAP", 9) == 0;
             bool fatal = message && strncmp (message, "FATAL", 5) == 0;
-            if (fatal)
+            if (zap)
+                ld_cli_error ("%s", message + 6);
+            else if (fatal)
                 ld_cli_error ("storage failure, stopped without acknowledging: %s", message + 5);
             free (message);
             if (fatal) {
-                exit_code = LD_BROKER_EXIT_IO;
+                exit_code = zap ? LD_BROKER_EXIT_ZAP : LD_BROKER_EXIT_IO;
                 break;
             }
         }

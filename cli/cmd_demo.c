@@ -183,7 +183,7 @@ s_make_identities (s_demo_t *self)
     return EX_OK;
 }
 
-//  Starts the broker and the nodes.
+//  Starts the broker (the nodes start as their certificates are stored).
 static int
 s_start (s_demo_t *self)
 {
@@ -200,31 +200,47 @@ s_start (s_demo_t *self)
         ld_cli_error ("the broker did not start; see '%s'", log);
         return EX_UNAVAILABLE;
     }
-    for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
-        char identity[S_PATH_BYTES], control[S_PATH_BYTES];
-        snprintf (data, sizeof data, "%s/%s/data", self->dir, s_offices[i].slug);
-        snprintf (identity, sizeof identity, "%s/%s/%s", self->dir, s_offices[i].slug,
-                  LD_IDENTITY_SECRET);
-        snprintf (control, sizeof control, "ipc://%s/%s.ipc", self->dir, s_offices[i].slug);
-        snprintf (log, sizeof log, "%s/%s.log", self->dir, s_offices[i].slug);
-        const char *node[] = {"node",     "--data",     data,        "--identity", identity,
-                              "--broker", self->listen, "--control", control,      NULL};
-        if (ld_spawn_start (&self->nodes[i], node, log, S_READY_MS) != 0) {
-            ld_cli_error ("the node of %s did not start; see '%s'", s_offices[i].name, log);
-            return EX_UNAVAILABLE;
-        }
+    return EX_OK;
+}
+
+//  Starts the node of one office: each only once its certificate is
+//  stored, so that its first CurveZMQ handshake is admitted.
+static int
+s_start_node (s_demo_t *self, size_t i)
+{
+    char data[S_PATH_BYTES], log[S_PATH_BYTES];
+    char identity[S_PATH_BYTES], control[S_PATH_BYTES];
+    snprintf (data, sizeof data, "%s/%s/data", self->dir, s_offices[i].slug);
+    snprintf (identity, sizeof identity, "%s/%s/%s", self->dir, s_offices[i].slug,
+              LD_IDENTITY_SECRET);
+    snprintf (control, sizeof control, "ipc://%s/%s.ipc", self->dir, s_offices[i].slug);
+    snprintf (log, sizeof log, "%s/%s.log", self->dir, s_offices[i].slug);
+    char broker_key[S_PATH_BYTES];
+    snprintf (broker_key, sizeof broker_key, "%s/broker/%s", self->dir, LD_IDENTITY_PUBLIC);
+    const char *node[] = {"node",     "--data",    data,         "--identity",
+                          identity,   "--broker",  self->listen, "--broker-key",
+                          broker_key, "--control", control,      NULL};
+    if (ld_spawn_start (&self->nodes[i], node, log, S_READY_MS) != 0) {
+        ld_cli_error ("the node of %s did not start; see '%s'", s_offices[i].name, log);
+        return EX_UNAVAILABLE;
     }
     return EX_OK;
 }
 
-//  A DEALER connected to endpoint, or NULL.
+//  A DEALER connected to endpoint, or NULL; a CurveZMQ client of the
+//  broker (broker_key) with curve's pair when curve is given.
 static zsock_t *
-s_dealer (const char *endpoint)
+s_dealer (const char *endpoint, const ld_curve_t *curve, const uint8_t *broker_key)
 {
     char spec_endpoint[S_PATH_BYTES + 8], err[256];
     snprintf (spec_endpoint, sizeof spec_endpoint, ">%s", endpoint);
     ld_socket_spec_t spec = {
         .type = ZMQ_DEALER, .endpoints = spec_endpoint, .max_message = LD_SYNC_FRAME_MAX};
+    if (curve) {
+        spec.curve_secret = ld_curve_secret (curve);
+        spec.curve_public = ld_curve_public (curve);
+        spec.curve_server_key = broker_key;
+    }
     zsock_t *sock = ld_socket_new (&spec, err, sizeof err);
     if (!sock)
         ld_cli_error ("%s", err);
@@ -287,7 +303,7 @@ s_control (s_demo_t *self, size_t office)
 {
     char endpoint[S_PATH_BYTES];
     snprintf (endpoint, sizeof endpoint, "ipc://%s/%s.ipc", self->dir, s_offices[office].slug);
-    return s_dealer (endpoint);
+    return s_dealer (endpoint, NULL, NULL);
 }
 
 //  certifier certifies a key, through its node.
@@ -318,14 +334,21 @@ s_certify (s_demo_t *self, size_t certifier, const uint8_t key[LD_KEY_BYTES], co
 static int
 s_publish (s_demo_t *self)
 {
+    int rc = s_start_node (self, S_ROOT);
+    if (rc != EX_OK)
+        return rc;
     if (!s_certify (self, S_ROOT, self->broker_key, "broker", s_offices[S_ROOT].path,
                     S_BROKER_NAME))
         return EX_SOFTWARE;
-    for (size_t i = 0; i < S_OFFICE_COUNT; i++)
-        if (s_offices[i].certifier >= 0
-            && !s_certify (self, (size_t) s_offices[i].certifier, self->keys[i], s_offices[i].level,
-                           s_offices[i].path, s_offices[i].name))
+    for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
+        if (s_offices[i].certifier < 0)
+            continue;
+        if (!s_certify (self, (size_t) s_offices[i].certifier, self->keys[i], s_offices[i].level,
+                        s_offices[i].path, s_offices[i].name))
             return EX_SOFTWARE;
+        if ((rc = s_start_node (self, i)) != EX_OK)
+            return rc;
+    }
     for (size_t i = 0; i < S_OFFICE_COUNT; i++) {
         zsock_t *control = s_control (self, i);
         if (!control)
@@ -422,9 +445,21 @@ s_add_row (s_demo_t *self, ld_table_t *table, const Liandong__Sync__Stored *stor
 static int
 s_read_back (s_demo_t *self, ld_table_t *table)
 {
-    zsock_t *broker = s_dealer (self->listen);
-    if (!broker)
+    //  The district reads its broker back, as a CurveZMQ client with its key.
+    char path[S_PATH_BYTES], err[512];
+    snprintf (path, sizeof path, "%s/%s/%s", self->dir, s_offices[S_ROOT].slug, LD_IDENTITY_SECRET);
+    ld_identity_t *identity = NULL;
+    ld_status_t rc = ld_identity_load (path, &identity, err, sizeof err);
+    ld_curve_t *curve = rc == LD_OK ? ld_curve_new (identity) : NULL;
+    uint8_t server[LD_KEY_BYTES];
+    bool ok = curve && ld_curve_public_from_key (self->broker_key, server) == LD_OK;
+    zsock_t *broker = ok ? s_dealer (self->listen, curve, server) : NULL;
+    ld_curve_destroy (&curve);
+    ld_identity_destroy (&identity);
+    if (!broker) {
+        ld_cli_error ("cannot connect to the broker: %s", rc != LD_OK ? err : "no CurveZMQ key");
         return EX_OSERR;
+    }
     Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
     Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
     catchup.after = 0;

@@ -22,28 +22,33 @@
 
 #include "ld_cli.h"
 #include "ld_daemon.h"
+#include "ld_identity.h"
 #include "ld_node.h"
 
 static void
 s_usage (FILE *out)
 {
-    fprintf (out, "usage: liandong node --data DIR --identity FILE --broker tcp://HOST:PORT\n"
-                  "                     --control ipc://PATH [--restore]\n"
-                  "\n"
-                  "Holds the identity, signs events into its own feed (DIR/liandong.db) and\n"
-                  "delivers them to the broker from an outbox that resends until acknowledged.\n"
-                  "Clients (liandong publish) talk to it on the control socket, which only\n"
-                  "the owner may connect to.\n"
-                  "\n"
-                  "  --data DIR        the node's data directory (created if missing)\n"
-                  "  --identity FILE   secret key file (liandong keygen)\n"
-                  "  --broker EP       the broker's --listen endpoint\n"
-                  "  --control EP      ipc://PATH of the control socket\n"
-                  "  --restore         on a data dir without own events: first fetch the own\n"
-                  "                    feed from the broker; signing waits until it is known\n"
-                  "\n"
-                  "Prints 'ready control=EP' on stdout once it serves. SIGINT or SIGTERM stop it\n"
-                  "cleanly. A storage I/O error stops it with exit code 74.\n");
+    fprintf (out,
+             "usage: liandong node --data DIR --identity FILE --broker tcp://HOST:PORT\n"
+             "                     --control ipc://PATH [--broker-key PUB|KEY] [--restore]\n"
+             "\n"
+             "Holds the identity, signs events into its own feed (DIR/liandong.db) and\n"
+             "delivers them to the broker from an outbox that resends until acknowledged.\n"
+             "Clients (liandong publish) talk to it on the control socket, which only\n"
+             "the owner may connect to.\n"
+             "\n"
+             "  --data DIR        the node's data directory (created if missing)\n"
+             "  --identity FILE   secret key file (liandong keygen)\n"
+             "  --broker EP       the broker's --listen endpoint\n"
+             "  --control EP      ipc://PATH of the control socket\n"
+             "  --broker-key PUB  the broker's public key (its identity.pub, or ed25519:KEY):\n"
+             "                    CurveZMQ to that broker only; without it, plain tcp\n"
+             "                    (a broker started --open)\n"
+             "  --restore         on a data dir without own events: first fetch the own\n"
+             "                    feed from the broker; signing waits until it is known\n"
+             "\n"
+             "Prints 'ready control=EP' on stdout once it serves. SIGINT or SIGTERM stop it\n"
+             "cleanly. A storage I/O error stops it with exit code 74.\n");
 }
 
 //  Waits for a signal or the node's FATAL message; returns the exit code.
@@ -87,17 +92,14 @@ int
 ld_cmd_node (int argc, char **argv)
 {
     static const struct option options[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"identity", required_argument, NULL, 'i'},
-        {"broker", required_argument, NULL, 'b'},
-        {"control", required_argument, NULL, 'c'},
-        {"restore", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'},   {"identity", required_argument, NULL, 'i'},
+        {"broker", required_argument, NULL, 'b'}, {"control", required_argument, NULL, 'c'},
+        {"restore", no_argument, NULL, 'r'},      {"broker-key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     ld_node_config_t config = {0};
     int opt;
-    while ((opt = getopt_long (argc, argv, "d:i:b:c:rh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "d:i:b:c:rk:h", options, NULL)) != -1) {
         switch (opt) {
             case 'd':
                 config.data_dir = optarg;
@@ -114,6 +116,15 @@ ld_cmd_node (int argc, char **argv)
             case 'r':
                 config.restore = true;
                 break;
+            case 'k': {
+                char err[512];
+                if (ld_public_key_load (optarg, config.broker_key, err, sizeof err) != LD_OK) {
+                    ld_cli_error ("--broker-key: %s", err);
+                    return EX_USAGE;
+                }
+                config.has_broker_key = true;
+                break;
+            }
             case 'h':
                 s_usage (stdout);
                 return EX_OK;

@@ -63,7 +63,9 @@ extern "C" {
     X (LD_ERR_FORBIDDEN_LEVEL, "forbidden-level", "the author's level may not certify this level") \
     X (LD_ERR_OUTSIDE_PATH, "outside-path",                                                        \
        "topic or certificate path lies outside the author's org path")                             \
-    X (LD_ERR_WRONG_KIND, "wrong-kind", "this event type belongs under another topic kind")
+    X (LD_ERR_WRONG_KIND, "wrong-kind", "this event type belongs under another topic kind")        \
+    /* transport: who may ask the broker what (broker/ld_zap.h) */                                 \
+    X (LD_ERR_UNAUTHORIZED, "unauthorized", "the sender's key may not make this request")
 
 typedef enum {
 #define LD_STATUS_ENUM(code, name, text) code,

@@ -102,9 +102,10 @@ _Static_assert(LD_OUTBOX_BATCH_MAX == LD_SYNC_BATCH_MAX, "an outbox batch is one
 #define S_REASON_MAX        512  //  bytes of a reason sent to a client
 #define S_PATH_MAX          PATH_MAX
 
-#define S_TRUST_POLL_MS 2000 //  Hello + trust catch-up this often
-#define S_TRUST_CREDIT  8
-#define S_TRUST_PREFIX  "trust/"
+#define S_TRUST_POLL_MS    2000 //  Hello + trust catch-up this often
+#define S_BROKER_SILENT_MS 6000 //  no Welcome this long: a new connection
+#define S_TRUST_CREDIT     8
+#define S_TRUST_PREFIX     "trust/"
 
 #define S_META_ACKED     "acked"
 #define S_META_DEAD      "dead"
@@ -176,6 +177,9 @@ typedef struct {
     uint64_t trust_cursor; //  store seq the trust catch-up has scanned
     bool trust_synced;     //  caught up at least once: check before signing
     int64_t trust_at;      //  next Hello
+    int64_t welcome_at;    //  last Welcome (or the connection's start)
+    bool has_broker_key;
+    uint8_t broker_key[LD_KEY_BYTES];
 
     int64_t warn_at; //  rate limit of repeated warnings
 
@@ -681,6 +685,8 @@ s_on_feed (s_node_t *self, const Liandong__Sync__FeedReply *feed, int64_t now)
         self->restore_at = now + S_RESTORE_WAIT_MS;
 }
 
+static ld_status_t s_broker_connect (s_node_t *self, char *err, size_t err_size);
+
 //  --------------------------------------------------------------------------
 //  Authority: the broker's roots and trust feeds
 
@@ -691,6 +697,22 @@ s_trust_hello (s_node_t *self, int64_t now)
     if (now < self->trust_at)
         return;
     self->trust_at = now + S_TRUST_POLL_MS;
+    if (self->welcome_at == 0)
+        self->welcome_at = now;
+    if (now - self->welcome_at > S_BROKER_SILENT_MS) {
+        //  No answer for a while: a refused handshake is never retried by
+        //  libzmq, so make the connection anew; what was in flight is sent
+        //  again (the broker stores each event once).
+        char err[256];
+        self->welcome_at = now;
+        if (s_broker_connect (self, err, sizeof err) != LD_OK) {
+            s_fatal (self, "cannot reconnect to the broker", err);
+            return;
+        }
+        ld_outbox_rewind (self->outbox, ld_outbox_acked_seq (self->outbox) + 1);
+        s_warn (self, "no answer from broker '%s' for %d s: connecting anew", self->broker_endpoint,
+                S_BROKER_SILENT_MS / 1000);
+    }
     Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
     hello.has_version = true;
     hello.version = LD_SYNC_VERSION;
@@ -705,6 +727,7 @@ s_trust_hello (s_node_t *self, int64_t now)
 static void
 s_on_welcome (s_node_t *self, const Liandong__Sync__Welcome *welcome)
 {
+    self->welcome_at = zclock_mono ();
     if (welcome->n_roots == 0) {
         //  An --open broker: nothing to check against.
         ld_trust_destroy (&self->trust);
@@ -1378,6 +1401,41 @@ s_load_state (s_node_t *self, const ld_node_config_t *config, char *err, size_t 
     return LD_OK;
 }
 
+//  The DEALER to the broker, made anew: at start, and when the broker has
+//  not answered a Hello for S_BROKER_SILENT_MS (libzmq does not reconnect
+//  after a refused CurveZMQ handshake, and a node may start before its
+//  certificate reaches the broker).
+static ld_status_t
+s_broker_connect (s_node_t *self, char *err, size_t err_size)
+{
+    char endpoint[S_PATH_MAX + 16];
+    snprintf (endpoint, sizeof endpoint, ">%s", self->broker_endpoint);
+    ld_socket_spec_t broker = {
+        .type = ZMQ_DEALER,
+        .endpoints = endpoint,
+        .max_message = LD_SYNC_FRAME_MAX,
+        .immediate = true, //  nothing queued toward a dead connection
+    };
+    //  CurveZMQ: the node's own key, converted, and the pinned broker key.
+    //  The options are copied by libzmq: the pair is wiped right after.
+    ld_curve_t *curve = NULL;
+    uint8_t broker_curve[LD_KEY_BYTES];
+    if (self->has_broker_key) {
+        if (ld_curve_public_from_key (self->broker_key, broker_curve) != LD_OK)
+            return ld_fail (err, err_size, LD_ERR_USAGE, "the broker key is not a valid key");
+        curve = ld_curve_new (self->identity);
+        if (!curve)
+            return ld_fail (err, err_size, LD_ERR_NOMEM, "cannot convert the node key for CURVE");
+        broker.curve_secret = ld_curve_secret (curve);
+        broker.curve_public = ld_curve_public (curve);
+        broker.curve_server_key = broker_curve;
+    }
+    zsock_destroy (&self->broker);
+    self->broker = ld_socket_new (&broker, err, err_size);
+    ld_curve_destroy (&curve);
+    return self->broker ? LD_OK : LD_ERR_USAGE;
+}
+
 static ld_status_t
 s_open_sockets (s_node_t *self, const ld_node_config_t *config, char *err, size_t err_size)
 {
@@ -1400,15 +1458,9 @@ s_open_sockets (s_node_t *self, const ld_node_config_t *config, char *err, size_
     umask (old_umask);
     if (!self->control)
         return LD_ERR_USAGE;
-    snprintf (endpoint, sizeof endpoint, ">%s", config->broker);
-    ld_socket_spec_t broker = {
-        .type = ZMQ_DEALER,
-        .endpoints = endpoint,
-        .max_message = LD_SYNC_FRAME_MAX,
-        .immediate = true, //  nothing queued toward a dead connection
-    };
-    self->broker = ld_socket_new (&broker, err, err_size);
-    return self->broker ? LD_OK : LD_ERR_USAGE;
+    self->has_broker_key = config->has_broker_key;
+    memcpy (self->broker_key, config->broker_key, LD_KEY_BYTES);
+    return s_broker_connect (self, err, err_size);
 }
 
 static ld_status_t

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ld_crypto.h"
 #include "ld_status.h"
 
 #define LD_NODE_LOCK_FILE "node.lock" //  inside the data dir: one node per dir
@@ -39,12 +40,17 @@ typedef struct {
     const char *broker;        //  endpoint the DEALER connects to, e.g. "tcp://host:port"
     const char *control;       //  "ipc://PATH" to bind (owner-only, umask 077)
     bool restore;              //  rebuild the own feed from the broker first
+    //  The broker's Ed25519 key (--broker-key): the DEALER is a CurveZMQ
+    //  client with the identity's Curve25519 pair and talks only to the
+    //  server holding this key. Without it: plain tcp (a broker --open).
+    bool has_broker_key;
+    uint8_t broker_key[LD_KEY_BYTES];
 } ld_node_config_t;
 
 //  Starts a node. On success returns the running actor, which owns
 //  everything the node opened. On failure returns NULL, writes the reason
 //  in err and the cause in *status_p (status_p may be NULL):
-//    LD_ERR_USAGE       a bad endpoint, or --restore on a data dir that
+//    LD_ERR_USAGE       a bad endpoint or broker key, or --restore on a data dir that
 //                       already holds own events (restoring would fork);
 //    LD_ERR_EXISTS      another node runs on this data dir or control path;
 //    LD_ERR_NOT_FOUND, LD_ERR_PERMISSIONS, LD_ERR_BAD_FORMAT

@@ -8,6 +8,8 @@
     and later to send what no honest node would.
 
         ld_client_t *client = ld_client_new ("tcp://127.0.0.1:40123");
+        //  or, to a broker that is not --open: CurveZMQ with a key of ours
+        //  ld_client_new_curve (endpoint, identity, broker_key)
         ld_client_hello (client, 5000);          //  last_seq, live endpoint
         ld_client_publish (client, events, n, 5000, NULL, 0);
         ld_client_catchup_all (client, 0, "note/", 5000, &stored, &count, NULL);
@@ -46,6 +48,9 @@ typedef struct {
     char live[LD_CLIENT_ENDPOINT_MAX];
     uint64_t last_seq;
     uint8_t broker_key[LD_KEY_BYTES];
+    //  from the last Error reply to a publish ("" if none yet)
+    char error_status[32];
+    char error_reason[256];
 } ld_client_t;
 
 //  One refused event of a batch, from the Ack.
@@ -76,9 +81,13 @@ ld_client_now_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-//  A client connected (asynchronously) to endpoint, or NULL.
+//  A client connected (asynchronously) to endpoint, or NULL. With identity
+//  and broker_key (the broker's Ed25519 key; both borrowed for the call) it
+//  is a CurveZMQ client whose transport key is identity's, converted; with
+//  NULLs it speaks plain tcp (a broker started --open).
 static inline ld_client_t *
-ld_client_new (const char *endpoint)
+ld_client_new_curve (const char *endpoint, ld_identity_t *identity,
+                     const uint8_t broker_key[LD_KEY_BYTES])
 {
     ld_client_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -90,7 +99,22 @@ ld_client_new (const char *endpoint)
         .endpoints = spec_endpoint,
         .max_message = LD_SYNC_FRAME_MAX,
     };
+    ld_curve_t *curve = NULL;
+    uint8_t server_key[LD_KEY_BYTES];
+    if (identity && broker_key) {
+        curve = ld_curve_new (identity);
+        if (!curve || ld_curve_public_from_key (broker_key, server_key) != LD_OK) {
+            fprintf (stderr, "ld_client: cannot convert the keys for CURVE\n");
+            ld_curve_destroy (&curve);
+            free (self);
+            return NULL;
+        }
+        spec.curve_secret = ld_curve_secret (curve);
+        spec.curve_public = ld_curve_public (curve);
+        spec.curve_server_key = server_key;
+    }
     self->dealer = ld_socket_new (&spec, err, sizeof err);
+    ld_curve_destroy (&curve);
     if (!self->dealer) {
         fprintf (stderr, "ld_client: %s\n", err);
         free (self);
@@ -98,6 +122,13 @@ ld_client_new (const char *endpoint)
     }
     self->next_batch = 1;
     return self;
+}
+
+//  A plain tcp client (a broker started --open); see ld_client_new_curve.
+static inline ld_client_t *
+ld_client_new (const char *endpoint)
+{
+    return ld_client_new_curve (endpoint, NULL, NULL);
 }
 
 //  NULL-safe; sets *self_p to NULL.
@@ -205,6 +236,10 @@ ld_client_publish_raw (ld_client_t *self, const uint8_t *const *envelopes, const
         if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
             fprintf (stderr, "ld_client: publish refused: %s [%s]\n", reply->error->reason,
                      reply->error->status);
+            snprintf (self->error_status, sizeof self->error_status, "%s",
+                      reply->error->status ? reply->error->status : "");
+            snprintf (self->error_reason, sizeof self->error_reason, "%s",
+                      reply->error->reason ? reply->error->reason : "");
             ld_reply_free (&reply);
             return NULL;
         }

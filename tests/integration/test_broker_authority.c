@@ -51,6 +51,20 @@ s_start_broker (fixture_t *fx, ld_proc_t *broker, const char *data, char *listen
     assert_int_equal (ld_proc_endpoint (broker, "listen", listen, size), 0);
 }
 
+//  A CurveZMQ client of the broker whose data dir is data, authenticated as
+//  who (the root: a trusted key that may relay anyone's events).
+static ld_client_t *
+s_client (const char *data, const char *listen, ld_client_author_t *who)
+{
+    char path[400], err[256];
+    uint8_t broker_key[LD_KEY_BYTES];
+    snprintf (path, sizeof path, "%s/%s", data, LD_IDENTITY_PUBLIC);
+    assert_int_equal (ld_public_key_load (path, broker_key, err, sizeof err), LD_OK);
+    ld_client_t *client = ld_client_new_curve (listen, who->identity, broker_key);
+    assert_non_null (client);
+    return client;
+}
+
 static int
 setup (void **state)
 {
@@ -70,8 +84,7 @@ setup (void **state)
     snprintf (fx->root_pub, sizeof fx->root_pub, "%s/%s", root_dir, LD_IDENTITY_PUBLIC);
     snprintf (fx->data, sizeof fx->data, "%s/broker", fx->dir);
     s_start_broker (fx, &fx->broker, fx->data, fx->listen, sizeof fx->listen);
-    fx->client = ld_client_new (fx->listen);
-    assert_non_null (fx->client);
+    fx->client = s_client (fx->data, fx->listen, fx->root);
     assert_int_equal (ld_client_hello (fx->client, S_TIMEOUT), 0);
     *state = fx;
     return 0;
@@ -282,8 +295,7 @@ test_a_revocation_cut_invalidates_later_events_everywhere (void **state)
     char data2[300], listen2[256];
     snprintf (data2, sizeof data2, "%s/broker2", fx->dir);
     s_start_broker (fx, &broker2, data2, listen2, sizeof listen2);
-    ld_client_t *client2 = ld_client_new (listen2);
-    assert_non_null (client2);
+    ld_client_t *client2 = s_client (data2, listen2, fx->root);
     for (size_t i = 0; i < fx->root_count; i++)
         s_assert_stored (client2, fx->root_events[i]);
     for (int i = 0; i < 5; i++)
@@ -326,8 +338,7 @@ test_a_revocation_cut_invalidates_later_events_everywhere (void **state)
     ld_client_destroy (&client2);
     assert_int_equal (ld_proc_stop (&broker2), 0);
     s_start_broker (fx, &broker2, data2, listen2, sizeof listen2);
-    client2 = ld_client_new (listen2);
-    assert_non_null (client2);
+    client2 = s_client (data2, listen2, fx->root);
     s_assert_refused (s_publish (client2, feed[5]), "revoked", NULL);
     char marks3[8][32] = {{0}};
     assert_int_equal (s_stored_of (client2, fx->longguan, marks3, 8), 5);
