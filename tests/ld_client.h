@@ -199,6 +199,14 @@ ld_client_hello (ld_client_t *self, int timeout_ms)
             ld_reply_free (&reply);
             return 0;
         }
+        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
+            snprintf (self->error_status, sizeof self->error_status, "%s",
+                      reply->error->status ? reply->error->status : "");
+            snprintf (self->error_reason, sizeof self->error_reason, "%s",
+                      reply->error->reason ? reply->error->reason : "");
+            ld_reply_free (&reply);
+            return -1;
+        }
         ld_reply_free (&reply);
     }
 }

@@ -350,6 +350,124 @@ test_a_revocation_cut_invalidates_later_events_everywhere (void **state)
         ld_event_destroy (&feed[i]);
 }
 
+//  A CurveZMQ SUB to the client's live endpoint as who, subscribed to all.
+static zsock_t *
+s_live_sub (fixture_t *fx, ld_client_t *client, ld_client_author_t *who)
+{
+    char path[400], err[256], endpoint[300];
+    uint8_t broker_key[LD_KEY_BYTES], server[LD_KEY_BYTES];
+    snprintf (path, sizeof path, "%s/%s", fx->data, LD_IDENTITY_PUBLIC);
+    assert_int_equal (ld_public_key_load (path, broker_key, err, sizeof err), LD_OK);
+    assert_int_equal (ld_curve_public_from_key (broker_key, server), LD_OK);
+    ld_curve_t *curve = ld_curve_new (who->identity);
+    assert_non_null (curve);
+    snprintf (endpoint, sizeof endpoint, ">%s", client->live);
+    ld_socket_spec_t spec = {.type = ZMQ_SUB,
+                             .endpoints = endpoint,
+                             .max_message = LD_SYNC_FRAME_MAX,
+                             .curve_secret = ld_curve_secret (curve),
+                             .curve_public = ld_curve_public (curve),
+                             .curve_server_key = server};
+    zsock_t *sub = ld_socket_new (&spec, err, sizeof err);
+    ld_curve_destroy (&curve);
+    assert_non_null (sub);
+    zsock_set_subscribe (sub, "");
+    return sub;
+}
+
+//  Messages the SUB receives within ms.
+static size_t
+s_live_count (zsock_t *sub, int ms)
+{
+    size_t count = 0;
+    int64_t deadline = ld_client_now_ms () + ms;
+    while (true) {
+        int64_t left = deadline - ld_client_now_ms ();
+        zmq_pollitem_t item = {zsock_resolve (sub), 0, ZMQ_POLLIN, 0};
+        if (left <= 0 || zmq_poll (&item, 1, (long) left) != 1)
+            return count;
+        zmsg_t *msg = zmsg_recv (sub);
+        zmsg_destroy (&msg);
+        count++;
+    }
+}
+
+//  Root notes until the SUB has seen one (the subscription propagates
+//  asynchronously).
+static void
+s_until_live (fixture_t *fx, zsock_t *sub)
+{
+    for (int i = 0; i < 50; i++) {
+        ld_event_t *note = ld_client_author_next (fx->root, "note/wudang/", "门铃");
+        s_assert_stored (fx->client, note);
+        ld_event_destroy (&note);
+        if (s_live_count (sub, 200) > 0)
+            return;
+    }
+    fail_msg ("the live subscriber never received anything");
+}
+
+//  Only a certified key completes the CurveZMQ handshake; a revocation
+//  refuses its next request at once and stops its live delivery.
+static void
+test_a_revoked_key_is_cut_off_at_once (void **state)
+{
+    fixture_t *fx = *state;
+    char path[400], err[256];
+    uint8_t broker_key[LD_KEY_BYTES];
+    snprintf (path, sizeof path, "%s/%s", fx->data, LD_IDENTITY_PUBLIC);
+    assert_int_equal (ld_public_key_load (path, broker_key, err, sizeof err), LD_OK);
+    //  not certified yet: the handshake is refused, nothing comes back
+    ld_client_t *street = ld_client_new_curve (fx->listen, fx->longguan->identity, broker_key);
+    assert_non_null (street);
+    assert_int_equal (ld_client_hello (street, 1000), -1);
+    ld_client_destroy (&street);
+    s_certify (fx, fx->root, fx->longguan, "street", "wudang/longguanglu/", "龙广路街道");
+    street = ld_client_new_curve (fx->listen, fx->longguan->identity, broker_key);
+    assert_int_equal (ld_client_hello (street, S_TIMEOUT), 0);
+    ld_event_t *first = ld_client_author_next (fx->longguan, "note/wudang/longguanglu/", "一");
+    s_assert_stored (street, first);
+    //  live delivery to the street, and to the root as the control
+    assert_int_equal (ld_client_hello (fx->client, S_TIMEOUT), 0);
+    zsock_t *street_sub = s_live_sub (fx, street, fx->longguan);
+    zsock_t *root_sub = s_live_sub (fx, fx->client, fx->root);
+    s_until_live (fx, street_sub);
+    s_until_live (fx, root_sub);
+
+    //  the root cuts the street after its seq 1
+    uint8_t *payload;
+    size_t size;
+    assert_int_equal (
+        ld_payload_revoke (ld_identity_public_key (fx->longguan->identity), 1, &payload, &size),
+        LD_OK);
+    ld_event_t *revoke = ld_client_author_event (
+        fx->root, "trust/wudang/longguanglu/", "trust.revoke", payload, size, ld_client_now_ms ());
+    free (payload);
+    s_assert_stored (fx->client, s_root_keep (fx, revoke));
+    //  every later request of the street is refused, on its open connection
+    assert_int_equal (ld_client_hello (street, S_TIMEOUT), -1);
+    assert_string_equal (street->error_status, "unauthorized");
+    //  live delivery stops for the street and goes on for the root
+    s_live_count (street_sub, 500);
+    s_until_live (fx, root_sub);
+    for (int i = 0; i < 3; i++) {
+        ld_event_t *note = ld_client_author_next (fx->root, "note/wudang/", "撤销之后");
+        s_assert_stored (fx->client, note);
+        ld_event_destroy (&note);
+    }
+    assert_int_equal (s_live_count (street_sub, 1500), 0);
+    assert_true (s_live_count (root_sub, 1500) >= 3);
+    //  and a new connection of the street is refused at the handshake
+    ld_client_t *again = ld_client_new_curve (fx->listen, fx->longguan->identity, broker_key);
+    assert_int_equal (ld_client_hello (again, 1000), -1);
+    assert_string_equal (again->error_status, "");
+    ld_client_destroy (&again);
+    zsock_destroy (&street_sub);
+    zsock_destroy (&root_sub);
+    ld_client_destroy (&street);
+    ld_event_destroy (&first);
+}
+
 int
 main (void)
 {
@@ -363,6 +481,7 @@ main (void)
             test_an_event_before_its_certificate_is_admitted_once_it_arrives, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_revocation_cut_invalidates_later_events_everywhere,
                                          setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_revoked_key_is_cut_off_at_once, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
