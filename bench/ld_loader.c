@@ -657,6 +657,29 @@ s_fsync (const s_options_t *options)
 }
 
 //  --------------------------------------------------------------------------
+//  keys: the authors of a run, for certificates
+
+static int
+s_keys (const s_options_t *options)
+{
+    char err[256];
+    ld_pbench_events_t *events = ld_pbench_events_new (options->authors, options->authors,
+                                                       (uint32_t) options->run, false, err,
+                                                       sizeof err);
+    if (!events) {
+        fprintf (stderr, "ld_loader: %s\n", err);
+        return EX_SOFTWARE;
+    }
+    for (size_t i = 0; i < ld_pbench_events_authors (events); i++) {
+        char text[LD_KEY_TEXT_BYTES];
+        ld_key_to_text (ld_pbench_events_author (events, i), text);
+        printf ("%s\n", text);
+    }
+    ld_pbench_events_destroy (&events);
+    return EX_OK;
+}
+
+//  --------------------------------------------------------------------------
 //  main
 
 static void
@@ -668,11 +691,14 @@ s_usage (FILE *out)
                   "       ld_loader node    --control EP [--events N] [--rate R]\n"
                   "       ld_loader verify  [--events N] [--authors A] [--threads T]\n"
                   "       ld_loader fsync   --dir DIR [--samples N]\n"
+                  "       ld_loader keys    [--authors A] [--run R]\n"
                   "\n"
                   "The load side of bench/pipeline.sh: pre-signed 512-byte notes sent to a\n"
                   "broker as Publish batches; prints one line of key=value figures.\n"
                   "CURVE, for a broker not started --open: --identity FILE (the loader's\n"
-                  "secret key; the broker must let that key publish) --broker-key PUB|KEY.\n");
+                  "secret key; the broker must let that key publish) --broker-key PUB|KEY.\n"
+                  "keys prints the public keys of a run's authors, one per line, so that a\n"
+                  "trusted broker's root can certify them before the run.\n");
 }
 
 int
@@ -783,6 +809,8 @@ main (int argc, char **argv)
         rc = s_verify (&options);
     else if (streq (options.mode, "fsync") && options.dir)
         rc = s_fsync (&options);
+    else if (streq (options.mode, "keys"))
+        rc = s_keys (&options);
     else
         s_usage (stderr);
     ld_pbench_curve_free (&options.curve);

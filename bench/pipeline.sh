@@ -465,36 +465,57 @@ done
 # (f) transport: the same runs against a broker --open and one with CURVE
 #
 # With CURVE (--trust) the broker's ZAP handler admits only keys its trust
-# admits (plus --allow-subscriber keys, read only), and only trusted keys may
-# publish. Measuring ingest and latency over CURVE therefore needs the
-# loader's key certified by the --trust root -- and, for the events to be
-# stored, certificates for the authors of its pre-signed events: that is the
-# trust wiring (docs/TRUST.md, "Not yet wired") plus `liandong cert issue`
-# for those keys. Until then the CURVE publish runs are reported as n/a with
-# the broker's refusal, never as a number. Catch-up reads need only
-# --allow-subscriber, so they are measured over CURVE now.
+# admits (plus --allow-subscriber keys, read only), and every event passes the
+# authority check: before each publishing run the root certifies the run's
+# authors (street level, path bench/pipeline/, signed offline and imported),
+# and the loader connects with the root's key (always admitted: it relays the
+# authors' pre-signed events). The readers connect with an
+# --allow-subscriber key.
 declare -A tp
 mkdir -p "$tmp/transport.keys"
 "$liandong" keygen --out "$tmp/transport.keys/root" >/dev/null
 "$liandong" keygen --out "$tmp/transport.keys/client" >/dev/null
 tp_root="$tmp/transport.keys/root/identity.pub"
+tp_root_secret="$tmp/transport.keys/root/identity.secret"
 tp_client="$tmp/transport.keys/client/identity.secret"
 tp_client_pub="$tmp/transport.keys/client/identity.pub"
+tp_cert=0
+# tp_certify MODE AUTHORS: the root certifies the authors of run $run, and
+# the broker gets every certificate the root signed so far, in its feed's
+# order (a fresh broker needs the root's earlier events first).
+tp_certify () {
+    local key i
+    [ "$1" = curve ] || return 0
+    for key in $("$loader" keys --authors "$2" --run "$run"); do
+        tp_cert=$((tp_cert + 1))
+        "$liandong" cert issue --offline --identity "$tp_root_secret" --subject "$key" \
+            --level street --path "$LD_BENCH_PATH" --name "bench-$tp_cert" \
+            --out "$tmp/transport.keys/cert-$tp_cert" >/dev/null
+    done
+    for i in $(seq 1 "$tp_cert"); do
+        "$liandong" import "$tmp/transport.keys/cert-$i" --broker "$BROKER" \
+            "${tp_pub_keys[@]}" >/dev/null
+    done
+}
+LD_BENCH_PATH=pipeline/
 # tp_start MODE DATA_DIR: a 2-core broker --open or with CURVE; sets
-# tp_keys (the client flags for CURVE: its key and the broker's, pinned).
+# tp_keys (the readers' flags for CURVE: an allowed subscriber's key and the
+# broker's, pinned) and tp_pub_keys (the loader's: the root's key).
 tp_start () {
     if [ "$1" = open ]; then
         start_broker 2 "$2"
         tp_keys=()
+        tp_pub_keys=()
     else
         start_broker 2 "$2" --trust "$tp_root" --allow-subscriber "$tp_client_pub"
         tp_keys=(--identity "$tp_client" --broker-key "$2/identity.pub")
+        tp_pub_keys=(--identity "$tp_root_secret" --broker-key "$2/identity.pub")
     fi
 }
 # tp_refusal FILE: why a CURVE publish run gave no figure.
 tp_refusal () {
     if grep -q 'unauthorized' "$1"; then
-        echo "refused: unauthorized (the loader's key is not certified; needs the trust wiring)"
+        echo "refused: unauthorized (the loader's key may not publish)"
     else
         echo "failed: $(tail -1 "$1")"
     fi
@@ -511,8 +532,9 @@ tp_read () {
 tp_ingest () {
     local line
     next_run
+    tp_certify "$1" 16
     line=$("$loader" ingest --broker "$BROKER" --events "$events" --authors 16 --run "$run" \
-        "${tp_keys[@]}" 2>"$tmp/transport.$1.ingest.err") || line=""
+        "${tp_pub_keys[@]}" 2>"$tmp/transport.$1.ingest.err") || line=""
     tp[$1,ingest]=$(value rate "$line")
     [ -n "${tp[$1,ingest]}" ] || tp[$1,why]=$(tp_refusal "$tmp/transport.$1.ingest.err")
 }
@@ -521,8 +543,9 @@ tp_latency () {
     local line key
     next_run
     tp_start "$1" "$tmp/transport.latency.$1"
+    tp_certify "$1" 1
     line=$("$loader" latency --broker "$BROKER" --events "$latency_events" --rate "$latency_rate" \
-        --run "$run" "${tp_keys[@]}" 2>"$tmp/transport.$1.latency.err") || line=""
+        --run "$run" "${tp_pub_keys[@]}" 2>"$tmp/transport.$1.latency.err") || line=""
     stop_server "$BROKER_NAME"
     for key in ack_p50_us ack_p99_us live_p50_us live_p99_us; do
         tp[$1,$key]=$(value "$key" "$line")
