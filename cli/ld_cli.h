@@ -22,6 +22,7 @@ int ld_cmd_publish (int argc, char **argv);
 int ld_cmd_tail (int argc, char **argv);
 int ld_cmd_cert (int argc, char **argv);
 int ld_cmd_import (int argc, char **argv);
+int ld_cmd_status (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).

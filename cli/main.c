@@ -38,6 +38,7 @@ static const s_command_t s_commands[] = {
     {"tail", ld_cmd_tail, "follow a broker's events: catch up, then live, gap-free"},
     {"cert", ld_cmd_cert, "certify, revoke, rotate keys; show the trust hierarchy"},
     {"import", ld_cmd_import, "bring offline-signed events to a node or a broker"},
+    {"status", ld_cmd_status, "what a node knows of itself: key, level, paths, feed, acks"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };

@@ -468,6 +468,77 @@ test_a_revoked_key_is_cut_off_at_once (void **state)
     ld_event_destroy (&first);
 }
 
+//  `liandong status --json` of the node at control, into out.
+static void
+s_status (const char *control, char *out, size_t size)
+{
+    const char *argv[] = {"status", "--control", control, "--json", NULL};
+    assert_int_equal (ld_test_run (argv, out, size, NULL, 0), 0);
+}
+
+//  Polls the node's status until it contains text, for up to ms.
+static bool
+s_status_until (const char *control, const char *text, int ms)
+{
+    char out[4096];
+    int64_t deadline = ld_client_now_ms () + ms;
+    do {
+        s_status (control, out, sizeof out);
+        if (strstr (out, text))
+            return true;
+        usleep (100000); //  a poll interval: the node's state is the condition
+    } while (ld_client_now_ms () < deadline);
+    fprintf (stderr, "last status: %s\n", out);
+    return false;
+}
+
+//  Through a real node: an event before the author's certificate is kept
+//  (publish exits 75) and delivered once the certificate arrives; then the
+//  node refuses at once what the broker would refuse for good, naming the
+//  rule, and goes on signing (it does not die).
+static void
+test_a_node_waits_for_its_certificate_and_refuses_overreach_at_once (void **state)
+{
+    fixture_t *fx = *state;
+    char street_dir[300], secret[400], node_data[300], control[320], broker_pub[400];
+    char err[512], out[4096];
+    snprintf (street_dir, sizeof street_dir, "%s/street", fx->dir);
+    assert_int_equal (ld_identity_save (fx->longguan->identity, street_dir, false, err, sizeof err),
+                      LD_OK);
+    snprintf (secret, sizeof secret, "%s/%s", street_dir, LD_IDENTITY_SECRET);
+    snprintf (node_data, sizeof node_data, "%s/street.data", fx->dir);
+    snprintf (control, sizeof control, "ipc://%s/street.ipc", fx->dir);
+    snprintf (broker_pub, sizeof broker_pub, "%s/%s", fx->data, LD_IDENTITY_PUBLIC);
+    ld_proc_t node;
+    const char *node_argv[] = {"node",     "--data",    node_data,  "--identity",
+                               secret,     "--broker",  fx->listen, "--broker-key",
+                               broker_pub, "--control", control,    NULL};
+    assert_int_equal (ld_proc_start (&node, node_argv, true, S_TIMEOUT), 0);
+
+    const char *early[] = {
+        "publish", "--control", control,     "--topic", "note/wudang/longguanglu/",
+        "--text",  "证书未到",  "--timeout", "1000",    NULL};
+    assert_int_equal (ld_test_run (early, out, sizeof out, err, sizeof err), 75);
+    s_certify (fx, fx->root, fx->longguan, "street", "wudang/longguanglu/", "龙广路街道");
+    //  the node connects anew and delivers; its fold names its level
+    assert_true (s_status_until (control, "\"ackedSeq\":1", 20000));
+    assert_true (s_status_until (control, "\"level\":\"street\"", 10000));
+
+    const char *neighbour[] = {"publish", "--control", control, "--topic", "note/wudang/guanxilu/",
+                               "--text",  "越界",      NULL};
+    assert_int_equal (ld_test_run (neighbour, out, sizeof out, err, sizeof err), 65);
+    assert_non_null (strstr (err, "outside-path"));
+    assert_non_null (strstr (err, "rule note"));
+    const char *inside[] = {"publish", "--control", control, "--topic", "note/wudang/longguanglu/",
+                            "--text",  "辖区内",    NULL};
+    assert_int_equal (ld_test_run (inside, out, sizeof out, err, sizeof err), 0);
+    s_status (control, out, sizeof out);
+    assert_non_null (strstr (out, "\"headSeq\":2"));
+    assert_non_null (strstr (out, "\"dead\":null"));
+    assert_int_equal (s_stored_of (fx->client, fx->longguan, NULL, 0), 2);
+    assert_int_equal (ld_proc_stop (&node), 0);
+}
+
 int
 main (void)
 {
@@ -482,6 +553,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_revocation_cut_invalidates_later_events_everywhere,
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_revoked_key_is_cut_off_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_node_waits_for_its_certificate_and_refuses_overreach_at_once, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
