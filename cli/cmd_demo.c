@@ -131,7 +131,7 @@ s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *f
 static ld_status_t
 s_write_root_file (s_demo_t *self, const char *dir, char *err, size_t err_size)
 {
-    char text[1024], path[S_PATH_BYTES];
+    char text[1024], path[S_PATH_BYTES + 32];
     ld_status_t rc = ld_root_format (self->keys[S_ROOT], s_offices[S_ROOT].path,
                                      s_offices[S_ROOT].name, text, sizeof text, err, err_size);
     if (rc != LD_OK)
