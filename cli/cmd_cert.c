@@ -508,23 +508,15 @@ s_fetch (const s_options_t *options, ld_trust_t *trust)
 {
     zsock_t *sock = NULL;
     char err[512];
-    ld_status_t rc = ld_connect_broker (options->broker, options->broker_key, options->identity,
-                                        &sock, err, sizeof err);
-    if (rc != LD_OK) {
-        ld_cli_error ("%s", err);
-        return rc == LD_ERR_USAGE ? EX_USAGE : ld_cli_exit_code (rc);
-    }
-    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
-    hello.has_version = 1;
-    hello.version = LD_SYNC_VERSION;
+    int connected =
+        ld_connect_broker_hello (options->broker, options->broker_key, options->identity, &sock);
+    if (connected != 0)
+        return connected;
     Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
     catchup.after = 0;
     catchup.prefix = S_TOPIC_KIND;
     catchup.credit = S_CREDIT;
     ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
-    request.hello = &hello;
-    ld_request_send (sock, &request);
     request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
     request.catchup = &catchup;
     ld_request_send (sock, &request);
@@ -548,7 +540,8 @@ s_fetch (const s_options_t *options, ld_trust_t *trust)
                 const ProtobufCBinaryData *bytes = &events->events[i]->envelope;
                 ld_event_t *event = NULL;
                 char why[256];
-                rc = ld_event_decode (bytes->data, bytes->len, 0, &event, why, sizeof why);
+                ld_status_t rc =
+                    ld_event_decode (bytes->data, bytes->len, 0, &event, why, sizeof why);
                 if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
                     snprintf (why, sizeof why, "%s", ld_status_text (rc));
                 if (rc == LD_OK && ld_trust_fold (trust, event, why, sizeof why) != LD_OK)

@@ -94,23 +94,15 @@ s_via_broker (const s_options_t *options, ld_event_t **events, size_t count,
 {
     zsock_t *sock = NULL;
     char err[512];
-    ld_status_t rc = ld_connect_broker (options->broker, options->broker_key, options->identity,
-                                        &sock, err, sizeof err);
-    if (rc != LD_OK) {
-        ld_cli_error ("%s", err);
-        return rc == LD_ERR_USAGE ? EX_USAGE : ld_cli_exit_code (rc);
-    }
-    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
-    hello.has_version = 1;
-    hello.version = LD_SYNC_VERSION;
+    int connected =
+        ld_connect_broker_hello (options->broker, options->broker_key, options->identity, &sock);
+    if (connected != 0)
+        return connected;
     Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
     publish.batch = S_BATCH;
     publish.n_events = count;
     publish.events = envelopes;
     ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
-    request.hello = &hello;
-    ld_request_send (sock, &request);
     int code = EX_UNAVAILABLE;
     bool welcomed = false;
     int64_t deadline = zclock_mono () + options->timeout_ms;

@@ -1,6 +1,10 @@
 /*  ld_connect.c -- the CLI's connections. See ld_connect.h. */
 #include "ld_connect.h"
 
+#include <sysexits.h>
+
+#include "ld_cli.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -110,6 +114,26 @@ ld_connect_broker (const char *endpoint, const char *broker_key, const char *ide
     *sock_p = ld_socket_new (&spec, err, err_size);
     ld_curve_destroy (&curve);
     return *sock_p ? LD_OK : LD_ERR_USAGE;
+}
+
+int
+ld_connect_broker_hello (const char *endpoint, const char *broker_key, const char *identity,
+                         zsock_t **sock_p)
+{
+    char err[512];
+    ld_status_t rc = ld_connect_broker (endpoint, broker_key, identity, sock_p, err, sizeof err);
+    if (rc != LD_OK) {
+        ld_cli_error ("%s", err);
+        return rc == LD_ERR_USAGE ? EX_USAGE : ld_cli_exit_code (rc);
+    }
+    Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
+    hello.has_version = 1;
+    hello.version = LD_SYNC_VERSION;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
+    request.hello = &hello;
+    ld_request_send (*sock_p, &request);
+    return 0;
 }
 
 ld_reply_t *

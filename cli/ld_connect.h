@@ -33,6 +33,12 @@ ld_control_reply_t *ld_connect_control_call (zsock_t *sock, const ld_control_req
 ld_status_t ld_connect_broker (const char *endpoint, const char *broker_key, const char *identity,
                                zsock_t **sock_p, char *err, size_t err_size);
 
+//  ld_connect_broker for a command, then a Hello (the caller reads the
+//  Welcome). Returns 0, or the exit code after printing why (64 usage, 66
+//  a key file missing, ...).
+int ld_connect_broker_hello (const char *endpoint, const char *broker_key, const char *identity,
+                             zsock_t **sock_p);
+
 //  Waits up to timeout_ms for one Reply from a broker; NULL if none came
 //  or it did not decode (err says which). The reply is the caller's.
 ld_reply_t *ld_connect_broker_recv (zsock_t *sock, int timeout_ms, char *err, size_t err_size);
