@@ -1,13 +1,24 @@
-/*  test_tail_authority.c -- `liandong tail --verify-authority` against a
-    real --open broker, which stores everything it is given without judging
-    it: the tail's own trust fold must say which events are valid.
+/*  test_tail_authority.c -- `liandong tail` and trust, against real
+    brokers.
 
-    The district root is made with `liandong keygen`; a street key is
-    certified by it (trust.certify signed here and published through the
-    raw client, tests/ld_client.h), writes inside and outside its path, is
-    revoked after its seq 3 once it has written seq 4 (a revocation that
-    arrives after an event it cuts), and writes seq 5 after it. A key nobody
+    --verify-authority runs against an --open broker, on purpose: it stores
+    everything it is given without judging it, so the store holds what a
+    --trust broker would refuse (an event outside its author's path, one
+    after its author's cut, one by a key nobody certified), and the tail's
+    own trust fold must say which events are valid. The district root is
+    made with `liandong keygen`; a street key is certified by it
+    (trust.certify signed here and published through the raw client,
+    tests/ld_client.h), writes inside and outside its path, is revoked
+    after its seq 3 once it has written seq 4 (a revocation that arrives
+    after an event it cuts), and writes seq 5 after it. A key nobody
     certified writes too. Then tails read it all from the store.
+
+    Who may tail at all is a --trust broker's question (CurveZMQ behind its
+    ZAP handler): there, the root certifies a supervisor and a street, the
+    street writes, and the supervisor's tail (--broker-key, --identity)
+    prints the district's events; a key nobody certified cannot tail
+    (69, with the hint), and a key given with --allow-subscriber can tail
+    but may not publish.
 */
 #include <inttypes.h>
 #include <limits.h>
@@ -420,6 +431,263 @@ test_tail_refuses_authority_options_that_cannot_work (void **state)
     assert_non_null (strstr (fx->err, "/nonexistent.pub"));
 }
 
+//  --------------------------------------------------------------------------
+//  A --trust broker: who may subscribe
+
+#define S_SUPERVISOR "wudang/"
+
+typedef struct {
+    char dir[PATH_MAX];
+    ld_proc_t broker; //  --trust root --allow-subscriber reader
+    char listen[LD_CLIENT_ENDPOINT_MAX];
+    char broker_pub[PATH_MAX + 32]; //  DATA/identity.pub, made on its first start
+    uint8_t broker_key[LD_KEY_BYTES];
+    ld_client_author_t *root, *street;
+    uint64_t stored; //  events in the store once the district has written
+    char *out, *err;
+} trusted_t;
+
+//  `liandong keygen --out DIR/name [more...]`; the secret's path into secret.
+static void
+s_keygen (const char *dir, const char *name, const char *path, const char *display, char *secret,
+          size_t size)
+{
+    char out[PATH_MAX + 16];
+    snprintf (out, sizeof out, "%s/%s", dir, name);
+    const char *plain[] = {"keygen", "--out", out, NULL};
+    const char *root[] = {"keygen", "--out", out, "--path", path, "--name", display, NULL};
+    assert_int_equal (ld_test_run (path ? root : plain, NULL, 0, NULL, 0), 0);
+    snprintf (secret, size, "%s/%s", out, LD_IDENTITY_SECRET);
+}
+
+static void
+s_file (const trusted_t *tx, const char *name, const char *file, char *out, size_t size)
+{
+    snprintf (out, size, "%s/%s/%s", tx->dir, name, file);
+}
+
+//  author's next event, published as its own CurveZMQ client of the broker
+//  (its key is the one the ZAP handler admits); stored, none refused.
+static void
+s_trusted_publish (trusted_t *tx, ld_client_author_t *author, const char *topic, const char *type,
+                   uint8_t *payload, size_t size)
+{
+    ld_event_t *event = ld_client_author_event (author, topic, type, payload, size,
+                                                1764000000000 + (int64_t) author->next_seq);
+    free (payload);
+    assert_non_null (event);
+    ld_client_t *client = ld_client_new_curve (tx->listen, author->identity, tx->broker_key);
+    assert_non_null (client);
+    assert_int_equal (ld_client_publish (client, &event, 1, S_WAIT_MS, NULL, 0), 0);
+    ld_client_destroy (&client);
+    ld_event_destroy (&event);
+}
+
+static void
+s_trusted_certify (trusted_t *tx, const uint8_t subject[LD_KEY_BYTES], const char *level,
+                   const char *path, const char *name)
+{
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    assert_int_equal (ld_payload_certify (subject, level, path, name, &payload, &size), LD_OK);
+    char topic[LD_TOPIC_MAX + 1];
+    snprintf (topic, sizeof topic, "trust/%s", path);
+    s_trusted_publish (tx, tx->root, topic, LD_TYPE_CERTIFY, payload, size);
+}
+
+static void
+s_trusted_note (trusted_t *tx, ld_client_author_t *author, const char *topic, const char *text)
+{
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    assert_int_equal (ld_payload_note (text, &payload, &size), LD_OK);
+    s_trusted_publish (tx, author, topic, "note", payload, size);
+}
+
+//  The broker trusts the root and allows `reader` to subscribe; the root
+//  certifies a supervisor and a street (keys of their own, from keygen),
+//  the street and the root write. `stranger` is a key nobody certified.
+static int
+trusted_setup (void **state)
+{
+    trusted_t *tx = calloc (1, sizeof *tx);
+    assert_non_null (tx);
+    tx->out = malloc (S_OUT_BYTES);
+    tx->err = malloc (S_ERR_BYTES);
+    assert_non_null (tx->out);
+    assert_non_null (tx->err);
+    assert_int_equal (ld_test_tempdir (tx->dir, sizeof tx->dir), 0);
+
+    char secret[PATH_MAX + 48], root_pub[PATH_MAX + 32], reader_pub[PATH_MAX + 32];
+    char data[PATH_MAX + 16];
+    s_keygen (tx->dir, "root", "wudang/", "乌当区", secret, sizeof secret);
+    tx->root = calloc (1, sizeof *tx->root);
+    assert_non_null (tx->root);
+    assert_int_equal (ld_identity_load (secret, &tx->root->identity, NULL, 0), LD_OK);
+    tx->root->next_seq = 1;
+    s_keygen (tx->dir, "supervisor", NULL, NULL, secret, sizeof secret);
+    s_keygen (tx->dir, "stranger", NULL, NULL, secret, sizeof secret);
+    s_keygen (tx->dir, "reader", NULL, NULL, secret, sizeof secret);
+    s_file (tx, "root", LD_IDENTITY_PUBLIC, root_pub, sizeof root_pub);
+    s_file (tx, "reader", LD_IDENTITY_PUBLIC, reader_pub, sizeof reader_pub);
+
+    snprintf (data, sizeof data, "%s/broker", tx->dir);
+    const char *broker[] = {"broker",
+                            "--data",
+                            data,
+                            "--listen",
+                            "tcp://127.0.0.1:*",
+                            "--trust",
+                            root_pub,
+                            "--allow-subscriber",
+                            reader_pub,
+                            NULL};
+    assert_int_equal (ld_proc_start (&tx->broker, broker, true, S_WAIT_MS), 0);
+    assert_int_equal (ld_proc_endpoint (&tx->broker, "listen", tx->listen, sizeof tx->listen), 0);
+    s_file (tx, "broker", LD_IDENTITY_PUBLIC, tx->broker_pub, sizeof tx->broker_pub);
+    assert_int_equal (ld_public_key_load (tx->broker_pub, tx->broker_key, NULL, 0), LD_OK);
+
+    uint8_t supervisor[LD_KEY_BYTES];
+    char supervisor_pub[PATH_MAX + 32];
+    s_file (tx, "supervisor", LD_IDENTITY_PUBLIC, supervisor_pub, sizeof supervisor_pub);
+    assert_int_equal (ld_public_key_load (supervisor_pub, supervisor, NULL, 0), LD_OK);
+    tx->street = ld_client_author_new (0x51);
+    assert_non_null (tx->street);
+    s_trusted_certify (tx, supervisor, "supervisor", S_SUPERVISOR, "乌当区督办");
+    s_trusted_certify (tx, ld_identity_public_key (tx->street->identity), "street", S_STREET,
+                       "观溪路街道");
+    s_trusted_note (tx, tx->root, "note/wudang/", "构建五级联动体系");
+    s_trusted_note (tx, tx->street, "note/" S_STREET, "街道大工委统筹");
+    s_trusted_note (tx, tx->street, "note/" S_STREET "jinjiangyuan/", "把小区党支部建在楼栋上");
+
+    //  What is stored, receipts too, as the root reads it.
+    ld_client_t *client = ld_client_new_curve (tx->listen, tx->root->identity, tx->broker_key);
+    assert_non_null (client);
+    ld_client_stored_t *stored = NULL;
+    size_t count = 0;
+    assert_int_equal (ld_client_catchup_all (client, 0, "", S_WAIT_MS, &stored, &count, NULL), 0);
+    ld_client_stored_free (&stored, count);
+    ld_client_destroy (&client);
+    tx->stored = count;
+    assert_true (tx->stored >= 5);
+    *state = tx;
+    return 0;
+}
+
+static int
+trusted_teardown (void **state)
+{
+    trusted_t *tx = *state;
+    ld_proc_stop (&tx->broker);
+    ld_proc_stop_all ();
+    ld_client_author_destroy (&tx->root);
+    ld_client_author_destroy (&tx->street);
+    ld_test_remove_tree (tx->dir);
+    free (tx->out);
+    free (tx->err);
+    free (tx);
+    return 0;
+}
+
+//  `tail --from 0 --count <everything> --json` as key (a keygen directory
+//  name). Returns its exit code; what it printed is in tx->out, tx->err.
+static int
+s_trusted_tail (trusted_t *tx, const char *key, const char *timeout_ms)
+{
+    char secret[PATH_MAX + 48], count[24];
+    s_file (tx, key, LD_IDENTITY_SECRET, secret, sizeof secret);
+    snprintf (count, sizeof count, "%" PRIu64, tx->stored);
+    const char *args[] = {
+        "tail",      "--broker", tx->listen, "--broker-key", tx->broker_pub, "--identity",
+        secret,      "--from",   "0",        "--count",      count,          "--json",
+        "--timeout", timeout_ms, NULL};
+    return ld_test_run (args, tx->out, S_OUT_BYTES, tx->err, S_ERR_BYTES);
+}
+
+//  The tail printed every stored event once, the district's notes among
+//  them, by their authors.
+static void
+s_assert_tailed_the_district (trusted_t *tx)
+{
+    char root_key[LD_KEY_TEXT_BYTES], street_key[LD_KEY_TEXT_BYTES];
+    ld_key_to_text (ld_identity_public_key (tx->root->identity), root_key);
+    ld_key_to_text (ld_identity_public_key (tx->street->identity), street_key);
+    uint64_t lines = 0, street_notes = 0, root_notes = 0, certificates = 0;
+    char *saveptr = NULL;
+    for (char *text = strtok_r (tx->out, "\n", &saveptr); text;
+         text = strtok_r (NULL, "\n", &saveptr)) {
+        json_t *json = json_loads (text, 0, NULL);
+        if (!json)
+            fail_msg ("tail printed a line that is not JSON: %.200s", text);
+        lines++;
+        const char *author = json_string_value (json_object_get (json, "author"));
+        const char *type = json_string_value (json_object_get (json, "type"));
+        assert_non_null (author);
+        assert_non_null (type);
+        if (strcmp (type, "note") == 0 && strcmp (author, street_key) == 0)
+            street_notes++;
+        if (strcmp (type, "note") == 0 && strcmp (author, root_key) == 0)
+            root_notes++;
+        if (strcmp (type, LD_TYPE_CERTIFY) == 0 && strcmp (author, root_key) == 0)
+            certificates++;
+        json_decref (json);
+    }
+    assert_int_equal (lines, tx->stored);
+    assert_int_equal (street_notes, 2);
+    assert_int_equal (root_notes, 1);
+    assert_int_equal (certificates, 2);
+}
+
+static void
+test_certified_supervisor_tails_a_trusted_broker (void **state)
+{
+    trusted_t *tx = *state;
+    assert_int_equal (s_trusted_tail (tx, "supervisor", "10000"), 0);
+    s_assert_tailed_the_district (tx);
+}
+
+static void
+test_uncertified_key_cannot_tail_a_trusted_broker (void **state)
+{
+    trusted_t *tx = *state;
+    //  The refused handshake looks like silence: the first contact times out.
+    assert_int_equal (s_trusted_tail (tx, "stranger", "1000"), 69);
+    assert_non_null (strstr (tx->err, "cannot reach broker"));
+    assert_non_null (strstr (tx->err, "is --identity certified for it?"));
+    assert_int_equal (strlen (tx->out), 0);
+    //  The control: the same tail with a certified key is answered.
+    assert_int_equal (s_trusted_tail (tx, "supervisor", "10000"), 0);
+}
+
+static void
+test_allowed_subscriber_tails_but_may_not_publish (void **state)
+{
+    trusted_t *tx = *state;
+    assert_int_equal (s_trusted_tail (tx, "reader", "10000"), 0);
+    s_assert_tailed_the_district (tx);
+    //  Its own note, signed with its key, on its own admitted connection.
+    char secret[PATH_MAX + 48];
+    s_file (tx, "reader", LD_IDENTITY_SECRET, secret, sizeof secret);
+    ld_client_author_t reader = {.next_seq = 1};
+    assert_int_equal (ld_identity_load (secret, &reader.identity, NULL, 0), LD_OK);
+    ld_client_t *client = ld_client_new_curve (tx->listen, reader.identity, tx->broker_key);
+    assert_non_null (client);
+    assert_int_equal (ld_client_hello (client, S_WAIT_MS), 0); //  admitted
+    ld_event_t *event = ld_client_author_next (&reader, "note/" S_STREET, "a reader's note");
+    assert_non_null (event);
+    assert_int_equal (ld_client_publish (client, &event, 1, S_WAIT_MS, NULL, 0), -1);
+    assert_string_equal (client->error_status, "unauthorized");
+    //  Nothing of it was stored: the store still holds what it held.
+    ld_client_stored_t *stored = NULL;
+    size_t count = 0;
+    assert_int_equal (ld_client_catchup_all (client, 0, "", S_WAIT_MS, &stored, &count, NULL), 0);
+    ld_client_stored_free (&stored, count);
+    assert_int_equal (count, tx->stored);
+    ld_event_destroy (&event);
+    ld_client_destroy (&client);
+    ld_identity_destroy (&reader.identity);
+}
+
 int
 main (void)
 {
@@ -435,6 +703,12 @@ main (void)
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (test_tail_refuses_authority_options_that_cannot_work,
                                          setup, teardown),
+        cmocka_unit_test_setup_teardown (test_certified_supervisor_tails_a_trusted_broker,
+                                         trusted_setup, trusted_teardown),
+        cmocka_unit_test_setup_teardown (test_uncertified_key_cannot_tail_a_trusted_broker,
+                                         trusted_setup, trusted_teardown),
+        cmocka_unit_test_setup_teardown (test_allowed_subscriber_tails_but_may_not_publish,
+                                         trusted_setup, trusted_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
