@@ -104,6 +104,7 @@ _Static_assert(LD_OUTBOX_BATCH_MAX == LD_SYNC_BATCH_MAX, "an outbox batch is one
 
 #define S_TRUST_POLL_MS    2000 //  Hello + trust catch-up this often
 #define S_BROKER_SILENT_MS 6000 //  no Welcome this long: a new connection
+#define S_HELLO_RETRY_MS   100  //  a Hello the connection did not take: again then
 #define S_TRUST_CREDIT     8
 #define S_TRUST_PREFIX     "trust/"
 
@@ -719,7 +720,8 @@ s_trust_hello (s_node_t *self, int64_t now)
     ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
     request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HELLO;
     request.hello = &hello;
-    ld_request_send (self->broker, &request); //  not connected: next time
+    if (ld_request_send (self->broker, &request) != 0)
+        self->trust_at = now + S_HELLO_RETRY_MS; //  not connected yet: soon again
 }
 
 //  A Welcome: (re)builds the trust state if the roots changed, then asks
@@ -833,6 +835,7 @@ typedef struct {
     size_t total;                       //  envelopes in the Relay
     size_t local;                       //  refused here (in refusals[0..local))
     Liandong__Sync__Refusal **refusals; //  [total], with their strings
+    zframe_t *unsent;                   //  the Publish, until the broker connection takes it
 } s_relay_t;
 
 static void
@@ -842,6 +845,7 @@ s_relay_destroy (void **item)
     if (!relay)
         return;
     zframe_destroy (&relay->peer);
+    zframe_destroy (&relay->unsent);
     for (size_t i = 0; i < relay->total; i++)
         if (relay->refusals[i]) {
             free (relay->refusals[i]->status);
@@ -895,6 +899,8 @@ s_relay_unavailable (s_node_t *self, s_relay_t *relay, const char *reason)
         s_relay_refuse (relay, &count, relay->index[i], S_RELAY_UNAVAILABLE, reason, true);
     s_relay_answer (self, relay, count, 0);
 }
+
+static void s_relay_flush (s_node_t *self);
 
 static void
 s_relay_start (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Relay *request)
@@ -954,14 +960,35 @@ s_relay_start (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Relay *r
     ld_request_t out = LIANDONG__SYNC__REQUEST__INIT;
     out.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
     out.publish = &publish;
-    int sent = ld_request_send (self->broker, &out);
+    //  Packed once and kept until the connection takes it: a node just
+    //  started (or reconnecting) has no broker connection for a moment, and
+    //  the client gave us until its deadline.
+    relay->unsent = zframe_new (NULL, protobuf_c_message_get_packed_size (&out.base));
+    if (relay->unsent)
+        protobuf_c_message_pack (&out.base, zframe_data (relay->unsent));
     free (events);
-    if (sent != 0) {
-        s_relay_unavailable (self, relay, "the node has no broker connection now");
+    if (!relay->unsent) {
+        s_relay_unavailable (self, relay, "node out of memory");
         s_relay_destroy ((void **) &relay);
         return;
     }
     zlistx_add_end (self->relays, relay);
+    s_relay_flush (self);
+}
+
+//  Sends the relays the broker connection has not taken yet.
+static void
+s_relay_flush (s_node_t *self)
+{
+    for (s_relay_t *relay = self->relays ? zlistx_first (self->relays) : NULL; relay;
+         relay = zlistx_next (self->relays)) {
+        if (!relay->unsent)
+            continue;
+        zframe_t *copy = zframe_dup (relay->unsent);
+        if (copy && zframe_send (&copy, self->broker, ZFRAME_DONTWAIT) == 0)
+            zframe_destroy (&relay->unsent);
+        zframe_destroy (&copy);
+    }
 }
 
 //  The Ack of a relay batch: answer its client.
@@ -1017,9 +1044,12 @@ s_relay_deadline (s_node_t *self)
 {
     int64_t next = INT64_MAX;
     for (s_relay_t *relay = self->relays ? zlistx_first (self->relays) : NULL; relay;
-         relay = zlistx_next (self->relays))
+         relay = zlistx_next (self->relays)) {
         if (relay->deadline < next)
             next = relay->deadline;
+        if (relay->unsent && zclock_mono () + S_HELLO_RETRY_MS < next)
+            next = zclock_mono () + S_HELLO_RETRY_MS; //  try the connection again soon
+    }
     return next;
 }
 
@@ -1268,6 +1298,7 @@ s_tick (s_node_t *self, int64_t now)
 {
     s_waiters_expire (self, now);
     s_relay_expire (self, now);
+    s_relay_flush (self);
     if (ld_outbox_tick (self->outbox, now))
         zsys_debug ("node: no Ack in time; sending again from seq %" PRIu64,
                     ld_outbox_acked_seq (self->outbox) + 1);
