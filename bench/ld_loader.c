@@ -663,9 +663,8 @@ static int
 s_keys (const s_options_t *options)
 {
     char err[256];
-    ld_pbench_events_t *events = ld_pbench_events_new (options->authors, options->authors,
-                                                       (uint32_t) options->run, false, err,
-                                                       sizeof err);
+    ld_pbench_events_t *events = ld_pbench_events_new (
+        options->authors, options->authors, (uint32_t) options->run, false, err, sizeof err);
     if (!events) {
         fprintf (stderr, "ld_loader: %s\n", err);
         return EX_SOFTWARE;
