@@ -18,5 +18,6 @@
 #define LD_DEPTH_MAX            8     //  nesting of messages within a payload
 #define LD_NAME_MAX             256   //  bytes of a display name (Certify.name)
 #define LD_LEVEL_NAME_MAX       16    //  bytes of a level name (Certify.level)
+#define LD_LEDGER_LIST_MAX      64    //  tasks of a resolution, agenda items, units called
 
 #endif
