@@ -37,10 +37,8 @@
 #define S_TOPIC_KIND  "trust/"
 #define S_ROOTS_MAX   16
 #define S_KEY_SHORT   16 //  characters of a key shown in tables: "ed25519:" + 8
-#define S_CREDIT      4
 #define S_GRACE_MS    2000
 #define S_TIMEOUT_MAX 600000
-#define S_CATCHUP_MS  10000 //  a catch-up chunk arrives within this
 #define S_SEQ_MAX     UINT64_MAX
 
 typedef enum { S_ISSUE, S_REVOKE, S_ROTATE, S_SHOW, S_TREE } s_verb_t;
@@ -502,73 +500,24 @@ s_sign (s_options_t *options)
 //  --------------------------------------------------------------------------
 //  Reading the trust state from a broker
 
+//  One verified event of the trust feeds into the fold.
+static int
+s_fold_one (void *arg, const ld_event_t *event, uint64_t store_seq, const char *invalid)
+{
+    (void) store_seq;
+    (void) invalid;
+    char why[256];
+    if (ld_trust_fold (arg, event, why, sizeof why) != LD_OK)
+        ld_cli_error ("skipped a trust event: %s", why);
+    return 0;
+}
+
 //  Folds every trust event the broker holds into trust.
 static int
 s_fetch (const s_options_t *options, ld_trust_t *trust)
 {
-    zsock_t *sock = NULL;
-    char err[512];
-    int connected =
-        ld_connect_broker_hello (options->broker, options->broker_key, options->identity, &sock);
-    if (connected != 0)
-        return connected;
-    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
-    catchup.after = 0;
-    catchup.prefix = S_TOPIC_KIND;
-    catchup.credit = S_CREDIT;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
-    request.catchup = &catchup;
-    ld_request_send (sock, &request);
-    int code = EX_UNAVAILABLE;
-    size_t skipped = 0;
-    bool done = false;
-    while (!done) {
-        ld_reply_t *reply = ld_connect_broker_recv (sock, S_CATCHUP_MS, err, sizeof err);
-        if (!reply) {
-            ld_cli_error ("%s", err);
-            break;
-        }
-        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
-            ld_cli_error ("the broker refused catch-up: %s: %s", reply->error->status,
-                          reply->error->reason);
-            done = true;
-        }
-        else if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_EVENTS) {
-            const Liandong__Sync__Events *events = reply->events;
-            for (size_t i = 0; i < events->n_events; i++) {
-                const ProtobufCBinaryData *bytes = &events->events[i]->envelope;
-                ld_event_t *event = NULL;
-                char why[256];
-                ld_status_t rc =
-                    ld_event_decode (bytes->data, bytes->len, 0, &event, why, sizeof why);
-                if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
-                    snprintf (why, sizeof why, "%s", ld_status_text (rc));
-                if (rc == LD_OK && ld_trust_fold (trust, event, why, sizeof why) != LD_OK)
-                    rc = LD_ERR_BAD_PAYLOAD;
-                if (rc != LD_OK && skipped++ == 0)
-                    ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s",
-                                  events->events[i]->store_seq, why);
-                ld_event_destroy (&event);
-            }
-            if (events->caught_up) {
-                code = EX_OK;
-                done = true;
-            }
-            else {
-                Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
-                credit.chunks = 1;
-                request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
-                request.credit = &credit;
-                ld_request_send (sock, &request);
-            }
-        }
-        ld_reply_free (&reply);
-    }
-    if (skipped > 1)
-        ld_cli_error ("skipped %zu events in all", skipped);
-    zsock_destroy (&sock);
-    return code;
+    return ld_connect_catchup (options->broker, options->broker_key, options->identity,
+                               S_TOPIC_KIND, s_fold_one, trust);
 }
 
 //  "ed25519:" and the first characters of the key.

@@ -1,6 +1,7 @@
 /*  ld_connect.c -- the CLI's connections. See ld_connect.h. */
 #include "ld_connect.h"
 
+#include <inttypes.h>
 #include <sysexits.h>
 
 #include "ld_cli.h"
@@ -164,4 +165,82 @@ ld_connect_number (const char *name, const char *text, uint64_t min, uint64_t ma
     }
     *value = parsed;
     return true;
+}
+
+#define S_CATCHUP_CREDIT 8
+#define S_CATCHUP_MS     10000 //  wait for one chunk
+
+int
+ld_connect_catchup (const char *endpoint, const char *broker_key, const char *identity,
+                    const char *prefix, ld_connect_event_fn *fn, void *arg)
+{
+    zsock_t *sock = NULL;
+    char err[512];
+    int code = ld_connect_broker_hello (endpoint, broker_key, identity, &sock);
+    if (code != 0)
+        return code;
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = 0;
+    catchup.prefix = (char *) prefix;
+    catchup.credit = S_CATCHUP_CREDIT;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    ld_request_send (sock, &request);
+    code = EX_UNAVAILABLE;
+    size_t skipped = 0;
+    bool done = false;
+    while (!done) {
+        ld_reply_t *reply = ld_connect_broker_recv (sock, S_CATCHUP_MS, err, sizeof err);
+        if (!reply) {
+            ld_cli_error ("%s", err);
+            break;
+        }
+        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
+            ld_cli_error ("the broker refused catch-up: %s: %s", reply->error->status,
+                          reply->error->reason);
+            done = true;
+        }
+        else if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_EVENTS) {
+            const Liandong__Sync__Events *events = reply->events;
+            for (size_t i = 0; i < events->n_events && !done; i++) {
+                const Liandong__Sync__Stored *stored = events->events[i];
+                ld_event_t *event = NULL;
+                char why[256];
+                ld_status_t rc = ld_event_decode (stored->envelope.data, stored->envelope.len, 0,
+                                                  &event, why, sizeof why);
+                if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
+                    snprintf (why, sizeof why, "%s", ld_status_text (rc));
+                if (rc != LD_OK) {
+                    if (skipped++ == 0)
+                        ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s",
+                                      stored->store_seq, why);
+                }
+                else {
+                    int stop = fn (arg, event, stored->store_seq, stored->invalid);
+                    if (stop) {
+                        code = stop;
+                        done = true;
+                    }
+                }
+                ld_event_destroy (&event);
+            }
+            if (!done && events->caught_up) {
+                code = EX_OK;
+                done = true;
+            }
+            else if (!done) {
+                Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
+                credit.chunks = 1;
+                request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
+                request.credit = &credit;
+                ld_request_send (sock, &request);
+            }
+        }
+        ld_reply_free (&reply);
+    }
+    if (skipped > 1)
+        ld_cli_error ("skipped %zu events in all", skipped);
+    zsock_destroy (&sock);
+    return code;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ld_event.h"
 #include "ld_status.h"
 #include "ld_sync.h"
 
@@ -38,6 +39,20 @@ ld_status_t ld_connect_broker (const char *endpoint, const char *broker_key, con
 //  a key file missing, ...).
 int ld_connect_broker_hello (const char *endpoint, const char *broker_key, const char *identity,
                              zsock_t **sock_p);
+
+//  Called by ld_connect_catchup for each event, decoded and verified, with
+//  its store seq and the broker's invalid mark (NULL if none). Non-zero
+//  stops the catch-up (returned as the exit code).
+typedef int (ld_connect_event_fn) (void *arg, const ld_event_t *event, uint64_t store_seq,
+                                   const char *invalid);
+
+//  Reads everything a broker holds under prefix ("" for all) by catch-up,
+//  with credit, and hands each event to fn in store order. An event that
+//  does not decode or verify is skipped and reported on stderr (the broker
+//  verified it: something is wrong there). Returns 0, or the exit code
+//  after printing why (69 no answer, ...).
+int ld_connect_catchup (const char *endpoint, const char *broker_key, const char *identity,
+                        const char *prefix, ld_connect_event_fn *fn, void *arg);
 
 //  Waits up to timeout_ms for one Reply from a broker; NULL if none came
 //  or it did not decode (err says which). The reply is the caller's.

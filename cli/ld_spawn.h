@@ -30,6 +30,15 @@ int ld_spawn_start (ld_spawn_t *self, const char *const *argv, const char *log_p
 //  The value of `name=` in the ready line, copied into out. 0 or -1.
 int ld_spawn_endpoint (const ld_spawn_t *self, const char *name, char *out, size_t size);
 
+//  Runs `liandong argv...` to completion (the scenario player drives the
+//  real CLI): input (may be NULL) is written to its stdin, its stdout is
+//  captured into out (NUL-terminated; *out_len gets its length; what does
+//  not fit is read and dropped), its stderr appended to log_path. Returns
+//  its exit code (128+signal if killed), or -1 if it could not run or did
+//  not finish within timeout_ms (then it is killed).
+int ld_spawn_run (const char *const *argv, const char *input, size_t input_len, char *out,
+                  size_t out_size, size_t *out_len, const char *log_path, int timeout_ms);
+
 //  Stops and reaps the child; returns its exit code (128+signal if
 //  killed), or -1 if it was not running. Safe to call twice.
 int ld_spawn_stop (ld_spawn_t *self);
