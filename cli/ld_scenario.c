@@ -880,24 +880,35 @@ s_community_work (ld_scenario_t *self)
     //  The article's count of practical matters includes the verified tasks.
     size_t total = (size_t) json_integer_value (json_object_get (matters, "count"));
     size_t wishes = total > self->verified ? total - self->verified : 0;
-    json_t *posters = json_object_get (matters, "poster");
+    //  Posters in turn: each its count, the last one the rest (金江苑社区's
+    //  10 opinions collected and resolved, as the article reports).
+    json_t *posters = json_object_get (matters, "posters");
     json_t *claims = json_array ();
     json_t *fulfils = json_array ();
     int rc = 0;
+    size_t posted = 0;
     for (size_t p = 0; rc == 0 && p < json_array_size (posters); p++) {
-        s_actor_t *poster = s_need (self, json_string_value (json_array_get (posters, p)));
+        json_t *spec = json_array_get (posters, p);
+        s_actor_t *poster = s_need (self, s_str (spec, "community"));
         if (!poster) {
             rc = -1;
             break;
         }
+        bool last = p + 1 == json_array_size (posters);
+        size_t count =
+            last ? wishes - posted : (size_t) json_integer_value (json_object_get (spec, "count"));
+        const char *pattern =
+            *s_str (spec, "text") ? s_str (spec, "text") : s_str (matters, "text");
+        const char *category =
+            *s_str (spec, "category") ? s_str (spec, "category") : s_str (matters, "category");
         json_t *posts = json_array ();
-        for (size_t n = p; n < wishes; n += json_array_size (posters)) {
+        for (size_t n = 0; n < count; n++) {
             char text[256];
-            s_pattern (text, sizeof text, s_str (matters, "text"), (size_t) (n + 1));
+            s_pattern (text, sizeof text, pattern, n + 1);
             s_line (posts, "wish", poster->path, "wish.post",
-                    json_pack ("{s:s, s:s, s:i}", "text", text, "category",
-                               s_str (matters, "category"), "people", 1));
+                    json_pack ("{s:s, s:s, s:i}", "text", text, "category", category, "people", 1));
         }
+        posted += count;
         json_t *ids = json_array ();
         rc = s_bulk (self, poster, posts, ids);
         size_t k;

@@ -1,6 +1,8 @@
 /*  ld_table.c -- terminal tables on libsmartcols. See ld_table.h. */
 #include "ld_table.h"
 
+#include <unistd.h>
+
 #include <langinfo.h>
 #include <libsmartcols.h>
 #include <locale.h>
@@ -70,8 +72,24 @@ ld_table_add (ld_table_t *self, const char *const *cells)
 }
 
 int
+ld_table_add_marked (ld_table_t *self, const char *const *cells, const char *color)
+{
+    if (ld_table_add (self, cells) != 0)
+        return -1;
+    struct libscols_iter *iter = scols_new_iter (SCOLS_ITER_BACKWARD);
+    struct libscols_line *line = NULL;
+    int rc = iter ? scols_table_next_line (self->table, iter, &line) : -1;
+    scols_free_iter (iter);
+    if (rc != 0 || !line)
+        return -1;
+    return color ? scols_line_set_color (line, color) : 0;
+}
+
+int
 ld_table_print (ld_table_t *self, FILE *out, bool json)
 {
+    //  Colours only on a terminal: a pipe or a file gets plain text.
+    scols_table_enable_colors (self->table, !json && isatty (fileno (out)));
     scols_table_enable_json (self->table, json);
     scols_table_set_stream (self->table, out);
     return scols_print_table (self->table);

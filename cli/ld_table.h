@@ -31,6 +31,10 @@ void ld_table_align_right (ld_table_t *self, size_t index);
 //  Appends a row; cells[0..count) are copied. Returns 0 or -1.
 int ld_table_add (ld_table_t *self, const char *const *cells);
 
+//  As ld_table_add, and the row is shown in color (a libsmartcols color
+//  name: "red", "bold", ...) when printed to a terminal. NULL: plain.
+int ld_table_add_marked (ld_table_t *self, const char *const *cells, const char *color);
+
 //  Prints to out as an aligned table, or as JSON if json is true.
 int ld_table_print (ld_table_t *self, FILE *out, bool json);
 
