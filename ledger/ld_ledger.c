@@ -1384,8 +1384,8 @@ s_do_correct (ld_ledger_t *self, uint32_t at)
     const char **status =
         original->fate == S_APPLIED ? s_status_slot (self, original->kind, original->index) : NULL;
     if (!status) {
-        s_refuse (self, at, S_RULE_REFERENCE, "a %s %s cannot be corrected",
-                  original->fate == S_REFUSED ? "refused" : "", ld_event_type (original->event));
+        s_refuse (self, at, S_RULE_REFERENCE, "%s %s cannot be corrected",
+                  original->fate == S_REFUSED ? "a refused" : "a", ld_event_type (original->event));
         return;
     }
     if (strcmp (*status, "withdrawn") == 0) {
@@ -1962,12 +1962,10 @@ static ld_status_t
 s_collect_events (ld_ledger_t *self, const s_vec_t *vec, const char *prefix,
                   const ld_refusal_t ***list_p, size_t *count_p)
 {
-    ld_status_t rc = S_COLLECT (self, refusals, ld_refusal_t, id, NULL, list_p, count_p);
-    free (*list_p);
     *list_p = NULL;
     *count_p = 0;
-    if (rc != LD_OK || vec->count == 0)
-        return rc;
+    if (vec->count == 0)
+        return LD_OK;
     const ld_refusal_t **list = malloc (vec->count * sizeof *list);
     if (!list)
         return LD_ERR_NOMEM;

@@ -15,6 +15,15 @@
     key holding level broker. Without one it is unconfirmed
     (LD_LEDGER_UNCONFIRMED). Author clocks are never read.
 
+    Events are processed in the canonical order -- ledger time
+    (unconfirmed last), then author key, then seq -- but never before the
+    event they reference. Each type's ledger rule is the authority table's
+    (ld_authority.h: convener-only, assignee-only, overdue-only-alters-
+    nothing, both-signatures, named-party-only, checked-in-only,
+    host-community-only, first-claim-only, claimant-only,
+    enclosing-path-only, original-author-only); docs/LEDGER.md says how
+    each is applied.
+
     Every event of a ledger type ends in one of three dispositions:
     applied (it changed the ledger), refused (kept, shown with the rule it
     broke and why; it changes nothing) or pending (its referenced event has
