@@ -67,16 +67,18 @@ static void
 s_usage (FILE *out, bool stats)
 {
     if (stats)
-        fprintf (out, "usage: liandong stats --broker EP [--broker-key PUB --identity FILE]\n"
-                      "                      --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
-                      "\n"
-                      "The figures the seed article reports, from the ledger: paired units,\n"
-                      "volunteer teams, people served, practical matters done, problems solved,\n"
-                      "opinions collected and resolved, grid and compound counts, tasks overdue.\n");
+        fprintf (out,
+                 "usage: liandong stats --broker EP [--broker-key PUB --identity FILE]\n"
+                 "                      --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
+                 "\n"
+                 "The figures the seed article reports, from the ledger: paired units,\n"
+                 "volunteer teams, people served, practical matters done, problems solved,\n"
+                 "opinions collected and resolved, grid and compound counts, tasks overdue.\n");
     else {
-        fprintf (out, "usage: liandong ledger QUERY --broker EP [--broker-key PUB --identity FILE]\n"
-                      "                       --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
-                      "\nqueries:\n");
+        fprintf (out,
+                 "usage: liandong ledger QUERY --broker EP [--broker-key PUB --identity FILE]\n"
+                 "                       --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
+                 "\nqueries:\n");
         for (size_t i = 0; i < S_QUERY_COUNT; i++)
             fprintf (out, "  %-12s %s\n", s_queries[i].name, s_queries[i].summary);
     }
@@ -175,10 +177,10 @@ s_changes_json (const ld_ledger_change_t *changes, size_t count)
     for (size_t i = 0; i < count; i++) {
         char when[LD_LEDGER_TIME_TEXT_BYTES];
         ld_ledger_time_text (changes[i].ms, when);
-        json_array_append_new (array, json_pack ("{s:s, s:s, s:s, s:s, s:s}", "field",
-                                                 changes[i].field, "old", changes[i].old_value,
-                                                 "new", changes[i].new_value, "at", when, "by",
-                                                 changes[i].by));
+        json_array_append_new (array,
+                               json_pack ("{s:s, s:s, s:s, s:s, s:s}", "field", changes[i].field,
+                                          "old", changes[i].old_value, "new", changes[i].new_value,
+                                          "at", when, "by", changes[i].by));
     }
     return array;
 }
@@ -192,9 +194,8 @@ s_task_json (const ld_task_t *task)
                       (int) task->index, "unit", task->unit, "unitName", task->unit_name,
                       "deadline", task->deadline, "deliverable", task->deliverable, "state",
                       task->state, "percent", (int) task->percent, "urges", (int) task->urges,
-                      "timing", task->timing, "completedAt",
-                      *task->timing ? done : NULL, "overdue", task->overdue, "changes",
-                      s_changes_json (task->changes, task->change_count));
+                      "timing", task->timing, "completedAt", *task->timing ? done : NULL, "overdue",
+                      task->overdue, "changes", s_changes_json (task->changes, task->change_count));
 }
 
 //  resolutions and tasks: one row per task.
@@ -206,7 +207,7 @@ s_print_tasks (const s_options_t *options, ld_ledger_t *ledger, bool by_resoluti
     if (ld_ledger_resolutions (ledger, options->at_ms, options->path, &list, &count) != LD_OK)
         return EX_OSERR;
     json_t *json = json_array ();
-    static const char *const columns[] = {"resolution", "category", "status", "task", "unit",
+    static const char *const columns[] = {"resolution", "category", "status", "task",   "unit",
                                           "deadline",   "state",    "timing", "overdue"};
     ld_table_t *table = ld_table_new (by_resolution ? "resolutions" : "tasks", columns, 9);
     if (!json || !table) {
@@ -254,8 +255,8 @@ s_print_tasks (const s_options_t *options, ld_ledger_t *ledger, bool by_resoluti
         json_array_append_new (
             json, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", res->id,
                              "meeting", res->meeting, "convener",
-                             s_name (res->convener_name, res->convener), "path", res->path,
-                             "text", res->text, "category", res->category, "status", res->status,
+                             s_name (res->convener_name, res->convener), "path", res->path, "text",
+                             res->text, "category", res->category, "status", res->status,
                              "adoptedAt", adopted, "tasks", tasks, "changes",
                              s_changes_json (res->changes, res->change_count)));
     }
@@ -299,20 +300,18 @@ s_print_register (const s_options_t *options, ld_ledger_t *ledger)
             minutes += c->services[s].minutes;
             served += c->services[s].people_served;
             json_array_append_new (
-                services, json_pack ("{s:s, s:s, s:i, s:i, s:s}", "date", c->services[s].date,
-                                     "activity", c->services[s].activity, "minutes",
-                                     (int) c->services[s].minutes, "peopleServed",
-                                     (int) c->services[s].people_served, "team",
-                                     c->services[s].team));
+                services,
+                json_pack ("{s:s, s:s, s:i, s:i, s:s}", "date", c->services[s].date, "activity",
+                           c->services[s].activity, "minutes", (int) c->services[s].minutes,
+                           "peopleServed", (int) c->services[s].people_served, "team",
+                           c->services[s].team));
         }
         json_t *assessments = json_array ();
         for (size_t a = 0; a < c->assessment_count; a++)
-            json_array_append_new (assessments,
-                                   json_pack ("{s:s, s:s, s:s}", "kind", c->assessments[a].kind,
-                                              "grade", c->assessments[a].grade, "text",
-                                              c->assessments[a].text));
-        char when[LD_LEDGER_TIME_TEXT_BYTES], n_services[24], hours[32], n_served[24],
-            n_assess[24];
+            json_array_append_new (
+                assessments, json_pack ("{s:s, s:s, s:s}", "kind", c->assessments[a].kind, "grade",
+                                        c->assessments[a].grade, "text", c->assessments[a].text));
+        char when[LD_LEDGER_TIME_TEXT_BYTES], n_services[24], hours[32], n_served[24], n_assess[24];
         ld_ledger_time_text (c->ms, when);
         snprintf (n_services, sizeof n_services, "%zu", c->service_count);
         snprintf (hours, sizeof hours, "%.1f", (double) minutes / 60.0);
@@ -330,10 +329,9 @@ s_print_register (const s_options_t *options, ld_ledger_t *ledger)
         ld_table_add (table, row);
         json_array_append_new (
             json, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", c->id,
-                             "community", c->community, "communityName", c->community_name,
-                             "unit", c->unit, "unitName", c->unit_name, "member", c->member,
-                             "status", c->status, "services", services, "assessments",
-                             assessments));
+                             "community", c->community, "communityName", c->community_name, "unit",
+                             c->unit, "unitName", c->unit_name, "member", c->member, "status",
+                             c->status, "services", services, "assessments", assessments));
     }
     free (list);
     int rc = table && json ? EX_OK : EX_OSERR;
@@ -367,10 +365,10 @@ s_print_agreements (const s_options_t *options, ld_ledger_t *ledger)
         const char *row[] = {a->title, s_name (a->community_name, a->community),
                              s_name (a->unit_name, a->unit), a->status, a->until};
         ld_table_add (table, row);
-        json_array_append_new (json, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", a->id,
-                                                "title", a->title, "community",
-                                                a->community_name, "unit", a->unit_name,
-                                                "status", a->status, "until", a->until));
+        json_array_append_new (json,
+                               json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", a->id, "title",
+                                          a->title, "community", a->community_name, "unit",
+                                          a->unit_name, "status", a->status, "until", a->until));
     }
     free (list);
     int rc = table && json ? EX_OK : EX_OSERR;
@@ -442,11 +440,10 @@ s_print_incidents (const s_options_t *options, ld_ledger_t *ledger)
                              n->tier ? tier : "-",
                              *n->assignee ? s_name (n->assignee_name, n->assignee) : "-"};
         ld_table_add (table, row);
-        json_array_append_new (json,
-                               json_pack ("{s:s, s:s, s:s, s:s, s:i, s:s}", "id", n->id, "text",
-                                          n->text, "reporter", n->reporter_name, "status",
-                                          n->status, "tier", (int) n->tier, "assignee",
-                                          n->assignee_name));
+        json_array_append_new (json, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:s}", "id", n->id,
+                                                "text", n->text, "reporter", n->reporter_name,
+                                                "status", n->status, "tier", (int) n->tier,
+                                                "assignee", n->assignee_name));
     }
     free (list);
     int rc = table && json ? EX_OK : EX_OSERR;
@@ -477,13 +474,12 @@ s_print_refusals (const s_options_t *options, ld_ledger_t *ledger)
         const ld_refusal_t *f = list[i];
         char seq[24];
         snprintf (seq, sizeof seq, "%" PRIu64, f->seq);
-        const char *row[] = {f->type, s_name (f->author_name, f->author), seq, f->rule,
-                             f->reason};
+        const char *row[] = {f->type, s_name (f->author_name, f->author), seq, f->rule, f->reason};
         ld_table_add (table, row);
-        json_array_append_new (json, json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", f->id,
-                                                "type", f->type, "author", f->author, "seq",
-                                                (json_int_t) f->seq, "rule", f->rule, "reason",
-                                                f->reason));
+        json_array_append_new (json,
+                               json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s}", "id", f->id, "type",
+                                          f->type, "author", f->author, "seq", (json_int_t) f->seq,
+                                          "rule", f->rule, "reason", f->reason));
     }
     free (list);
     int rc = table && json ? EX_OK : EX_OSERR;
@@ -569,12 +565,18 @@ static int
 s_parse (int argc, char **argv, s_options_t *options, bool stats)
 {
     static const struct option table[] = {
-        {"broker", required_argument, NULL, 'b'},  {"broker-key", required_argument, NULL, 'k'},
-        {"identity", required_argument, NULL, 'i'}, {"trust", required_argument, NULL, 't'},
-        {"path", required_argument, NULL, 'p'},    {"unit", required_argument, NULL, 'u'},
-        {"community", required_argument, NULL, 'c'}, {"at", required_argument, NULL, 'a'},
-        {"overdue", no_argument, NULL, 'o'},       {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"broker-key", required_argument, NULL, 'k'},
+        {"identity", required_argument, NULL, 'i'},
+        {"trust", required_argument, NULL, 't'},
+        {"path", required_argument, NULL, 'p'},
+        {"unit", required_argument, NULL, 'u'},
+        {"community", required_argument, NULL, 'c'},
+        {"at", required_argument, NULL, 'a'},
+        {"overdue", no_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     options->at_ms = s_now_ms ();
     int opt;

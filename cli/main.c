@@ -39,6 +39,8 @@ static const s_command_t s_commands[] = {
     {"cert", ld_cmd_cert, "certify, revoke, rotate keys; show the trust hierarchy"},
     {"import", ld_cmd_import, "bring offline-signed events to a node or a broker"},
     {"status", ld_cmd_status, "what a node knows of itself: key, level, paths, feed, acks"},
+    {"ledger", ld_cmd_ledger, "the ledger: resolutions, tasks, register, agreements, ..."},
+    {"stats", ld_cmd_stats, "the figures the article reports, from the ledger"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };
