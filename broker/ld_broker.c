@@ -1131,7 +1131,10 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
         zsys_info ("broker: storage accepts events again");
         self->disk_full = false;
     }
-    for (size_t g = 0; g < group_count; g++) {
+    //  Trust first, then the Acks: a client told its certificate is stored
+    //  may connect at once, so the ZAP handler must already admit the key.
+    bool settled = s_settle_authority (self, group, group_count);
+    for (size_t g = 0; settled && g < group_count; g++) {
         s_job_t *job = group[g];
         s_send_ack (self, job, LD_OK);
         for (size_t i = 0; i < job->verify.count; i++) {
@@ -1145,11 +1148,10 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
             }
         }
     }
-    if (receipt) {
+    if (receipt && settled)
         s_publish_live (self, receipt, receipt_seq);
-        ld_event_destroy (&receipt);
-    }
-    return s_settle_authority (self, group, group_count);
+    ld_event_destroy (&receipt);
+    return settled;
 }
 
 //  Takes the verified jobs at the head of the list (ticket order) in
