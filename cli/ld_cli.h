@@ -23,6 +23,9 @@ int ld_cmd_tail (int argc, char **argv);
 int ld_cmd_cert (int argc, char **argv);
 int ld_cmd_import (int argc, char **argv);
 int ld_cmd_status (int argc, char **argv);
+//  meeting, task, report, agreement, wish, incident, amend, withdraw
+//  (argv[0] names which; cli/ld_action.h)
+int ld_cmd_action (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).
