@@ -41,6 +41,16 @@ static const s_command_t s_commands[] = {
     {"status", ld_cmd_status, "what a node knows of itself: key, level, paths, feed, acks"},
     {"ledger", ld_cmd_ledger, "the ledger: resolutions, tasks, register, agreements, ..."},
     {"stats", ld_cmd_stats, "the figures the article reports, from the ledger"},
+    //  the action commands (cli/ld_action.c: one table row per verb)
+    {"meeting", ld_cmd_action, "joint meetings: convene, resolve (adopt a resolution), close"},
+    {"task", ld_cmd_action,
+     "a resolution's tasks: accept, progress, complete, verify, reopen, urge"},
+    {"report", ld_cmd_action, "double reporting: checkin, service, feedback, evaluate"},
+    {"agreement", ld_cmd_action, "co-building agreements: propose, sign"},
+    {"wish", ld_cmd_action, "residents' wishes: post, claim, fulfil"},
+    {"incident", ld_cmd_action, "grid incidents: report, collect, whistle, assign, resolve"},
+    {"amend", ld_cmd_action, "correct one field of an event of your own"},
+    {"withdraw", ld_cmd_action, "withdraw an event of your own"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 //  Most arguments ld_test_run passes to the binary.
-#define LD_TEST_ARGS_MAX 16
+#define LD_TEST_ARGS_MAX 32
 
 //  Creates a fresh directory $TMPDIR/ld-test-XXXXXX (mode 0700) and writes
 //  its path into path. Returns 0, or -1 if the path does not fit or mkdtemp
