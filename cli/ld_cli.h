@@ -23,6 +23,7 @@ int ld_cmd_tail (int argc, char **argv);
 int ld_cmd_cert (int argc, char **argv);
 int ld_cmd_import (int argc, char **argv);
 int ld_cmd_status (int argc, char **argv);
+int ld_cmd_member (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).

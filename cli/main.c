@@ -39,6 +39,7 @@ static const s_command_t s_commands[] = {
     {"cert", ld_cmd_cert, "certify, revoke, rotate keys; show the trust hierarchy"},
     {"import", ld_cmd_import, "bring offline-signed events to a node or a broker"},
     {"status", ld_cmd_status, "what a node knows of itself: key, level, paths, feed, acks"},
+    {"member", ld_cmd_member, "seal, show and erase a person's details (erasable personal data)"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };
