@@ -28,6 +28,7 @@ int ld_cmd_stats (int argc, char **argv);
 //  meeting, task, report, agreement, wish, incident, amend, withdraw
 //  (argv[0] names which; cli/ld_action.h)
 int ld_cmd_action (int argc, char **argv);
+int ld_cmd_member (int argc, char **argv);
 
 //  Prints "liandong: <message>" on stderr (git style: lowercase, the
 //  failure first).

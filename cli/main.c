@@ -51,6 +51,7 @@ static const s_command_t s_commands[] = {
     {"incident", ld_cmd_action, "grid incidents: report, collect, whistle, assign, resolve"},
     {"amend", ld_cmd_action, "correct one field of an event of your own"},
     {"withdraw", ld_cmd_action, "withdraw an event of your own"},
+    {"member", ld_cmd_member, "seal, show and erase a person's details (erasable personal data)"},
     {"version", s_cmd_version, "print the version"},
     {"help", s_cmd_help, "list the subcommands"},
 };

@@ -73,6 +73,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,7 @@
 #include "ld_event.h"
 #include "ld_identity.h"
 #include "ld_outbox.h"
+#include "ld_persons.h"
 #include "ld_socket.h"
 #include "ld_store.h"
 #include "ld_sync.h"
@@ -1216,6 +1218,113 @@ s_author_commit (s_node_t *self, size_t count)
     s_outbox_pump (self, now);
 }
 
+//  --------------------------------------------------------------------------
+//  Erasable personal data (ld_persons.h): Seal, Open, Erase
+
+//  A failed store stops the node, as for the own feed; anything else is the
+//  client's to hear.
+static void
+s_person_fail (s_node_t *self, zframe_t *peer, ld_status_t rc, const char *err)
+{
+    if (rc == LD_ERR_IO)
+        s_fatal (self, "the person store failed", err);
+    s_reply_error (self, peer, rc, err);
+}
+
+static void
+s_person_seal (s_node_t *self, zframe_t *peer, Liandong__Sync__Seal *seal)
+{
+    uint8_t commitment[LD_COMMITMENT_BYTES];
+    uint8_t *sealed = NULL;
+    size_t sealed_size = 0;
+    char err[256];
+    ld_status_t rc =
+        ld_persons_seal (self->store, seal->person.data, seal->person.len, zclock_time (),
+                         commitment, &sealed, &sealed_size, err, sizeof err);
+    //  The details in clear go no further than this request.
+    sodium_memzero (seal->person.data, seal->person.len);
+    if (rc != LD_OK) {
+        s_person_fail (self, peer, rc, err);
+        return;
+    }
+    Liandong__Sync__Sealed answer = LIANDONG__SYNC__SEALED__INIT;
+    answer.tag = seal->tag;
+    answer.sealed_person.data = sealed;
+    answer.sealed_person.len = sealed_size;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_SEALED;
+    reply.sealed = &answer;
+    ld_control_reply_send (self->control, peer, &reply);
+    free (sealed);
+}
+
+static void
+s_person_open (s_node_t *self, zframe_t *peer, const Liandong__Sync__Open *open)
+{
+    if (!open->has_sealed_person
+        && (!open->has_commitment || open->commitment.len != LD_ID_BYTES)) {
+        s_reply_error (self, peer, LD_ERR_USAGE, "open needs a sealed person or a commitment");
+        return;
+    }
+    uint8_t *person = sodium_malloc (LD_PERSON_MAX);
+    if (!person) {
+        s_reply_error (self, peer, LD_ERR_NOMEM, "no guarded memory for a person");
+        return;
+    }
+    size_t size = 0;
+    int64_t erased_ms = 0;
+    char err[256];
+    ld_status_t rc = ld_persons_open (
+        self->store, open->has_sealed_person ? open->sealed_person.data : NULL,
+        open->sealed_person.len, open->commitment.data, person, &size, &erased_ms, err, sizeof err);
+    Liandong__Sync__Opened answer = LIANDONG__SYNC__OPENED__INIT;
+    answer.tag = open->tag;
+    if (rc == LD_OK) {
+        answer.has_person = 1;
+        answer.person.data = person;
+        answer.person.len = size;
+    }
+    else if (rc == LD_ERR_NOT_FOUND && erased_ms > 0) {
+        //  Erased is an answer, not an error: the person existed and is gone.
+        answer.has_erased = answer.erased = 1;
+        answer.has_erased_ms = 1;
+        answer.erased_ms = erased_ms;
+    }
+    if (rc == LD_OK || answer.has_erased) {
+        ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+        reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_OPENED;
+        reply.opened = &answer;
+        ld_control_reply_send (self->control, peer, &reply);
+    }
+    else
+        s_person_fail (self, peer, rc, err);
+    sodium_free (person); //  wipes the details
+}
+
+static void
+s_person_erase (s_node_t *self, zframe_t *peer, const Liandong__Sync__Erase *erase)
+{
+    if (erase->commitment.len != LD_COMMITMENT_BYTES) {
+        s_reply_error (self, peer, LD_ERR_USAGE, "a commitment is 32 bytes");
+        return;
+    }
+    bool already = false;
+    char err[256];
+    ld_status_t rc = ld_persons_erase (self->store, erase->commitment.data, zclock_time (),
+                                       &already, err, sizeof err);
+    if (rc != LD_OK) {
+        s_person_fail (self, peer, rc, err);
+        return;
+    }
+    Liandong__Sync__Erased answer = LIANDONG__SYNC__ERASED__INIT;
+    answer.tag = erase->tag;
+    answer.already = already;
+    ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_ERASED;
+    reply.erased = &answer;
+    ld_control_reply_send (self->control, peer, &reply);
+}
+
 //  Takes every control request available without blocking; Author
 //  requests are gathered for one group commit.
 static void
@@ -1243,6 +1352,15 @@ s_control_receive (s_node_t *self)
             s_reply_error (self, peer, rc, err);
         else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_RELAY)
             s_relay_start (self, &peer, request->relay);
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_SEAL) {
+            s_person_seal (self, peer, request->seal);
+            //  protobuf-c unpacked the details from the frame: wipe both
+            sodium_memzero (zframe_data (frame), zframe_size (frame));
+        }
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_OPEN)
+            s_person_open (self, peer, request->open);
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_ERASE)
+            s_person_erase (self, peer, request->erase);
         else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS) {
             //  Commit what came before, so the status includes it.
             if (count > 0)

@@ -7,6 +7,8 @@
         anything leaves the machine (offline first);
       - a control socket (ROUTER, bound at an ipc path only its owner may
         connect to) that answers ControlRequests (sync/ld_sync.proto);
+      - the per-person keys of erasable personal data, in the same store
+        (Seal, Open, Erase requests; ld_persons.h);
       - a DEALER to the broker, over which an outbox sends every own event
         the broker has not acknowledged yet, in Publish batches, until it is
         acknowledged. Resends are harmless: the broker stores (author, seq)

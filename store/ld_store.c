@@ -11,6 +11,11 @@
         events.invalid: NULL, or why the event is known invalid     [v3]
             (a status name such as "revoked"); partial index on the
             marked rows only, so clearing and counting marks is cheap
+        persons  (commitment PRIMARY KEY, key, salt, sealed,        [v4]
+                  created_ms, erased_ms)
+            a node's per-person secrets (DESIGN.md 3, ld_person.h); an
+            erased person keeps its row with key, salt and sealed NULL
+            (a tombstone, so "already erased" differs from "never held")
 
     Why these keys: everything we index is appended in order. The store
     sequence is the rowid (append-ordered B-tree); authors are interned to
@@ -38,6 +43,15 @@
     loaded at open from the (aid, seq) index; a batch that fails rolls the
     cache back with the transaction (the undo log in s_batch_t).
 
+    Erasure: a person's key and salt must not survive their erasure in the
+    store's files. SQLite leaves deleted bytes in free space, in free pages
+    and in old WAL frames, so the connection runs with secure_delete=ON
+    (freed cell space and pages are zeroed when written), and an erase ends
+    with a TRUNCATE checkpoint: the zeroed page is copied over the old one
+    in the database file and the WAL, which holds earlier versions of that
+    page, is cut to zero bytes. The checkpoint needs no other connection
+    to be reading; the node is the only one (its data dir is locked).
+
     Durability: WAL with synchronous=FULL, so COMMIT returns only after the
     WAL is fsync'ed. Recovery is SQLite's: an uncommitted tail of the WAL is
     ignored on the next open. A failed fsync or write is reported as
@@ -53,7 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LD_SCHEMA_VERSION  3
+#define LD_SCHEMA_VERSION  4
 #define LD_BUSY_TIMEOUT_MS 5000
 
 //  Schema migrations: s_migrations[v] takes a store from version v to v+1.
@@ -98,6 +112,15 @@ static const char *s_migrations[] = {
     //  in a row for a missing comma)
     ("ALTER TABLE events ADD COLUMN invalid TEXT;"
      "CREATE INDEX events_invalid ON events (aid, seq) WHERE invalid IS NOT NULL;"),
+    //  3 -> 4: per-person secrets of erasable personal data
+    "CREATE TABLE persons ("
+    "  commitment BLOB PRIMARY KEY,"
+    "  key BLOB,"
+    "  salt BLOB,"
+    "  sealed BLOB,"
+    "  created_ms INTEGER NOT NULL,"
+    "  erased_ms INTEGER"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == LD_SCHEMA_VERSION,
@@ -137,6 +160,9 @@ typedef enum {
     S_META_SET_TEXT,
     S_MARK_INVALID,
     S_CLEAR_INVALID,
+    S_PERSON_PUT,
+    S_PERSON_GET,
+    S_PERSON_ERASE,
     S_STATEMENT_COUNT
 } s_statement_t;
 
@@ -175,6 +201,11 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
                        " AND invalid IS NOT ?4",
     [S_CLEAR_INVALID] = "UPDATE events SET invalid = NULL WHERE aid = ?1 AND seq > ?2"
                         " AND seq <= ?3 AND invalid IS NOT NULL",
+    [S_PERSON_PUT] = "INSERT INTO persons (commitment, key, salt, sealed, created_ms)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_PERSON_GET] = "SELECT key, salt, sealed, erased_ms FROM persons WHERE commitment = ?1",
+    [S_PERSON_ERASE] = "UPDATE persons SET key = NULL, salt = NULL, sealed = NULL,"
+                       " erased_ms = ?2 WHERE commitment = ?1 AND erased_ms IS NULL",
 };
 
 struct _ld_store_t {
@@ -376,6 +407,11 @@ ld_store_open (const char *path, ld_store_t **store_p, char *err, size_t err_siz
     status = s_exec (self, "PRAGMA journal_mode = WAL", err, err_size);
     if (status == LD_OK)
         status = s_exec (self, "PRAGMA synchronous = FULL", err, err_size);
+    //  Freed space is zeroed, so an erased person's secret leaves no trace
+    //  in free pages (see Erasure above). Events are almost never deleted,
+    //  so this costs the event store nothing measurable.
+    if (status == LD_OK)
+        status = s_exec (self, "PRAGMA secure_delete = ON", err, err_size);
     if (status == LD_OK)
         status = s_migrate (self, err, err_size);
     if (status != LD_OK)
@@ -881,6 +917,105 @@ ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p)
     qsort (heads, count, sizeof *heads, s_head_compare);
     *heads_p = heads;
     *count_p = count;
+    return LD_OK;
+}
+
+//  --------------------------------------------------------------------------
+//  Per-person secrets
+
+ld_status_t
+ld_store_person_put (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                     const ld_person_secret_t *secret, const uint8_t *sealed, size_t sealed_size,
+                     int64_t created_ms, char *err, size_t err_size)
+{
+    if (self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "a person is stored outside transactions");
+    if (sealed_size > LD_SEALED_PERSON_MAX)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "sealed person of %zu bytes", sealed_size);
+    sqlite3_stmt *stmt = self->stmt[S_PERSON_PUT];
+    //  SQLITE_STATIC: SQLite copies the secret into its page, not into a
+    //  second heap buffer of its own.
+    sqlite3_bind_blob (stmt, 1, commitment, LD_COMMITMENT_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 2, secret->key, LD_PERSON_KEY_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 3, secret->salt, LD_PERSON_SALT_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob (stmt, 4, sealed, (int) sealed_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 5, created_ms);
+    int rc = s_step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+        return ld_fail (err, err_size, LD_ERR_EXISTS, "the store already holds this person");
+    return rc == SQLITE_OK ? LD_OK : s_db_fail (self, rc, "storing a person", err, err_size);
+}
+
+ld_status_t
+ld_store_person_get (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                     ld_person_secret_t *secret, uint8_t *sealed, size_t *sealed_size_p,
+                     int64_t *erased_ms_p)
+{
+    *sealed_size_p = 0;
+    *erased_ms_p = 0;
+    sqlite3_stmt *stmt = self->stmt[S_PERSON_GET];
+    sqlite3_bind_blob (stmt, 1, commitment, LD_COMMITMENT_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt);
+    ld_status_t status = LD_OK;
+    if (rc == SQLITE_DONE)
+        status = LD_ERR_NOT_FOUND;
+    else if (rc != SQLITE_ROW)
+        status = s_sqlite_status (rc);
+    else if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
+        *erased_ms_p = sqlite3_column_int64 (stmt, 3);
+        status = LD_ERR_NOT_FOUND;
+    }
+    else if (sqlite3_column_bytes (stmt, 0) != LD_PERSON_KEY_BYTES
+             || sqlite3_column_bytes (stmt, 1) != LD_PERSON_SALT_BYTES
+             || sqlite3_column_bytes (stmt, 2) > LD_SEALED_PERSON_MAX)
+        status = LD_ERR_CORRUPT;
+    else {
+        memcpy (secret->key, sqlite3_column_blob (stmt, 0), LD_PERSON_KEY_BYTES);
+        memcpy (secret->salt, sqlite3_column_blob (stmt, 1), LD_PERSON_SALT_BYTES);
+        *sealed_size_p = (size_t) sqlite3_column_bytes (stmt, 2);
+        if (*sealed_size_p)
+            memcpy (sealed, sqlite3_column_blob (stmt, 2), *sealed_size_p);
+    }
+    sqlite3_reset (stmt);
+    return status;
+}
+
+ld_status_t
+ld_store_person_erase (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                       int64_t erased_ms, bool *already_p, char *err, size_t err_size)
+{
+    *already_p = false;
+    if (self->in_transaction)
+        return ld_fail (err, err_size, LD_ERR_USAGE, "a person is erased outside transactions");
+    sqlite3_stmt *stmt = self->stmt[S_PERSON_ERASE];
+    sqlite3_bind_blob (stmt, 1, commitment, LD_COMMITMENT_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 2, erased_ms);
+    int rc = s_step_done (stmt);
+    if (rc != SQLITE_OK)
+        return s_db_fail (self, rc, "erasing a person", err, err_size);
+    if (sqlite3_changes (self->db) == 0) {
+        //  Nothing updated: erased before, or never held.
+        sqlite3_stmt *get = self->stmt[S_PERSON_GET];
+        sqlite3_bind_blob (get, 1, commitment, LD_COMMITMENT_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step (get);
+        sqlite3_reset (get);
+        if (rc == SQLITE_DONE)
+            return ld_fail (err, err_size, LD_ERR_NOT_FOUND, "the store never held this person");
+        if (rc != SQLITE_ROW)
+            return s_db_fail (self, rc, "erasing a person", err, err_size);
+        *already_p = true;
+    }
+    //  The old versions of the row's page are still in the WAL (and the
+    //  database file until the checkpoint copies the new one over them).
+    int log_frames = 0, done_frames = 0;
+    rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                    &done_frames);
+    if ((rc & 0xFF) == SQLITE_BUSY)
+        return ld_fail (err, err_size, LD_ERR_IO,
+                        "erased, but a reader kept the WAL from being cleared; erase again");
+    if (rc != SQLITE_OK)
+        return s_db_fail (self, rc, "clearing the WAL after an erasure", err, err_size);
     return LD_OK;
 }
 

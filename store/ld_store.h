@@ -27,6 +27,7 @@
 
 #include "ld_crypto.h"
 #include "ld_event.h"
+#include "ld_person.h"
 #include "ld_status.h"
 
 #define LD_STORE_FILE "liandong.db" //  name of the database inside a data dir
@@ -142,6 +143,44 @@ ld_status_t ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count
 ld_status_t ld_store_mark_invalid (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
                                    uint64_t after_seq, uint64_t until_seq, const char *why,
                                    size_t *changed_p);
+
+//  ---- per-person secrets (erasable personal data, ld_person.h) ----
+//
+//  A node keeps, for each person it sealed, the secret (key and salt) and
+//  the serialized SealedPerson, under the commitment. None of these may be
+//  called inside an open transaction (ld_store_begin): each commits
+//  durably on its own.
+
+//  Stores a new person's secret and sealed details (sealed: a serialized
+//  SealedPerson, at most LD_SEALED_PERSON_MAX bytes). Errors:
+//  LD_ERR_EXISTS (the commitment is held, or was erased), LD_ERR_USAGE
+//  (inside a transaction, or sealed too long), LD_ERR_FULL, LD_ERR_IO.
+ld_status_t ld_store_person_put (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                                 const ld_person_secret_t *secret, const uint8_t *sealed,
+                                 size_t sealed_size, int64_t created_ms, char *err,
+                                 size_t err_size);
+
+//  Reads a person's secret into *secret (the caller's guarded memory) and
+//  the sealed details into sealed[0..*sealed_size_p) (a buffer of
+//  LD_SEALED_PERSON_MAX bytes). Returns LD_OK; LD_ERR_NOT_FOUND if the
+//  store never held the commitment (*erased_ms_p 0) or the person was
+//  erased (*erased_ms_p the time of the erasure); LD_ERR_CORRUPT (a stored
+//  value of the wrong size), LD_ERR_IO.
+ld_status_t ld_store_person_get (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                                 ld_person_secret_t *secret, uint8_t *sealed, size_t *sealed_size_p,
+                                 int64_t *erased_ms_p);
+
+//  Erases a person: the secret and the sealed details are overwritten in
+//  the table, and a TRUNCATE checkpoint leaves no older copy in the
+//  database file or its WAL (see the design comment in ld_store.c). The
+//  commitment stays as a tombstone. Idempotent: erasing again answers
+//  LD_OK with *already_p true (and checkpoints again). Errors:
+//  LD_ERR_NOT_FOUND (never held), LD_ERR_USAGE (inside a transaction),
+//  LD_ERR_FULL, LD_ERR_IO (also when another connection's reader kept the
+//  checkpoint from finishing: the key may still be in the WAL; erase
+//  again once it is gone).
+ld_status_t ld_store_person_erase (ld_store_t *self, const uint8_t commitment[LD_COMMITMENT_BYTES],
+                                   int64_t erased_ms, bool *already_p, char *err, size_t err_size);
 
 //  Highest store sequence number given out (0 if empty).
 uint64_t ld_store_last_seq (ld_store_t *self);

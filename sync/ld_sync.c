@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ld_codec.h"
+#include "ld_person.h"
 
 //  Limits of the protocol messages beyond the codec's defaults.
 static const ld_codec_limit_t s_limits[] = {
@@ -24,6 +25,13 @@ static const ld_codec_limit_t s_limits[] = {
     {"liandong.sync.Root", "path", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
     {"liandong.sync.Root", "name", LD_NAME_MAX, LD_ERR_STRING_TOO_LONG, 0},
     {"liandong.sync.NodeStatus", "paths", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 64},
+    //  erasable personal data (ld_person.h)
+    {"liandong.sync.Seal", "person", LD_PERSON_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.sync.Sealed", "sealed_person", LD_SEALED_PERSON_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.sync.Open", "sealed_person", LD_SEALED_PERSON_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.sync.Open", "commitment", LD_COMMITMENT_BYTES, LD_ERR_BAD_FORMAT, 0},
+    {"liandong.sync.Opened", "person", LD_PERSON_MAX, LD_ERR_STRING_TOO_LONG, 0},
+    {"liandong.sync.Erase", "commitment", LD_COMMITMENT_BYTES, LD_ERR_BAD_FORMAT, 0},
 };
 
 #define S_LIMIT_COUNT (sizeof s_limits / sizeof s_limits[0])

@@ -1,5 +1,6 @@
 /*  test_store.c -- the event store: chains, duplicates, forks, reads, heads,
-    durability across close and reopen. */
+    durability across close and reopen; per-person secrets and their
+    erasure from the files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +11,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "ld_event.h"
 #include "ld_identity.h"
 #include "ld_payload.h"
+#include "ld_person.h"
 #include "ld_store.h"
 
 #define AUTHORS 10
@@ -365,7 +368,7 @@ test_store_uses_wal_and_full_sync (void **state)
     sqlite3_finalize (stmt);
     assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (stmt, 0), 3);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 4);
     sqlite3_finalize (stmt);
     sqlite3_close (db);
 }
@@ -525,7 +528,7 @@ test_store_migrates_a_version_1_store (void **state)
     assert_int_equal (sqlite3_open (fx->path, &db), SQLITE_OK);
     assert_int_equal (sqlite3_exec (db,
                                     "DROP TABLE receipts; DROP TABLE meta;"
-                                    " DROP INDEX events_invalid;"
+                                    " DROP TABLE persons; DROP INDEX events_invalid;"
                                     " ALTER TABLE events DROP COLUMN invalid;"
                                     " PRAGMA user_version = 1",
                                     NULL, NULL, NULL),
@@ -609,6 +612,157 @@ test_store_marks_events_invalid_and_deletes_nothing (void **state)
     ld_event_destroy (&other);
 }
 
+//  --------------------------------------------------------------------------
+//  Per-person secrets
+
+//  True if needle occurs in the file at path (a missing file holds nothing).
+static bool
+s_file_holds (const char *path, const uint8_t *needle, size_t size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return false;
+    fseek (file, 0, SEEK_END);
+    long length = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    uint8_t *data = malloc (length > 0 ? (size_t) length : 1);
+    assert_non_null (data);
+    size_t got = fread (data, 1, (size_t) length, file);
+    fclose (file);
+    bool found = false;
+    for (size_t i = 0; !found && size <= got && i <= got - size; i++)
+        found = memcmp (data + i, needle, size) == 0;
+    free (data);
+    return found;
+}
+
+//  True if needle is in the store's database, WAL or shared-memory file.
+static bool
+s_store_files_hold (fixture_t *fx, const uint8_t *needle, size_t size)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[160];
+        snprintf (path, sizeof path, "%s%s", fx->path, suffixes[i]);
+        if (s_file_holds (path, needle, size))
+            return true;
+    }
+    return false;
+}
+
+//  Stores a person sealed with a fresh secret; returns the secret.
+static ld_person_secret_t *
+s_put_person (fixture_t *fx, const char *name, uint8_t commitment[LD_COMMITMENT_BYTES])
+{
+    ld_person_t person = {0};
+    snprintf (person.name, sizeof person.name, "%s", name);
+    snprintf (person.phone, sizeof person.phone, "13800000000");
+    uint8_t *bytes, *sealed;
+    size_t size, sealed_size;
+    assert_int_equal (ld_person_pack (&person, &bytes, &size, NULL, 0), LD_OK);
+    ld_person_secret_t *secret = ld_person_secret_new ();
+    assert_non_null (secret);
+    assert_int_equal (
+        ld_person_seal (bytes, size, secret, commitment, &sealed, &sealed_size, NULL, 0), LD_OK);
+    assert_int_equal (ld_store_person_put (fx->store, commitment, secret, sealed, sealed_size,
+                                           1764000000000, NULL, 0),
+                      LD_OK);
+    free (bytes);
+    free (sealed);
+    return secret;
+}
+
+static void
+test_store_keeps_a_person_s_secret_across_reopen (void **state)
+{
+    fixture_t *fx = *state;
+    uint8_t commitment[LD_COMMITMENT_BYTES];
+    ld_person_secret_t *secret = s_put_person (fx, "张三", commitment);
+    ld_store_destroy (&fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    ld_person_secret_t *got = ld_person_secret_new ();
+    uint8_t sealed[LD_SEALED_PERSON_MAX];
+    size_t sealed_size;
+    int64_t erased_ms;
+    assert_int_equal (
+        ld_store_person_get (fx->store, commitment, got, sealed, &sealed_size, &erased_ms), LD_OK);
+    assert_memory_equal (got->key, secret->key, LD_PERSON_KEY_BYTES);
+    assert_memory_equal (got->salt, secret->salt, LD_PERSON_SALT_BYTES);
+    assert_int_equal (erased_ms, 0);
+    ld_sealed_person_t decoded;
+    assert_int_equal (ld_sealed_person_decode (sealed, sealed_size, &decoded, NULL, 0), LD_OK);
+    assert_memory_equal (decoded.commitment, commitment, LD_COMMITMENT_BYTES);
+    //  a second put of the same commitment is refused
+    assert_int_equal (
+        ld_store_person_put (fx->store, commitment, secret, sealed, sealed_size, 1, NULL, 0),
+        LD_ERR_EXISTS);
+    ld_person_secret_destroy (&got);
+    ld_person_secret_destroy (&secret);
+}
+
+static void
+test_store_erases_a_person_idempotently_and_knows_who_it_never_held (void **state)
+{
+    fixture_t *fx = *state;
+    uint8_t commitment[LD_COMMITMENT_BYTES], unknown[LD_COMMITMENT_BYTES] = {7};
+    ld_person_secret_t *secret = s_put_person (fx, "李四", commitment);
+    bool already = true;
+    assert_int_equal (ld_store_person_erase (fx->store, commitment, 42, &already, NULL, 0), LD_OK);
+    assert_false (already);
+    assert_int_equal (ld_store_person_erase (fx->store, commitment, 43, &already, NULL, 0), LD_OK);
+    assert_true (already);
+    assert_int_equal (ld_store_person_erase (fx->store, unknown, 44, &already, NULL, 0),
+                      LD_ERR_NOT_FOUND);
+    uint8_t sealed[LD_SEALED_PERSON_MAX];
+    size_t sealed_size;
+    int64_t erased_ms;
+    assert_int_equal (
+        ld_store_person_get (fx->store, commitment, secret, sealed, &sealed_size, &erased_ms),
+        LD_ERR_NOT_FOUND);
+    assert_int_equal (erased_ms, 42); //  the first erasure's time
+    assert_int_equal (
+        ld_store_person_get (fx->store, unknown, secret, sealed, &sealed_size, &erased_ms),
+        LD_ERR_NOT_FOUND);
+    assert_int_equal (erased_ms, 0); //  never held
+    ld_person_secret_destroy (&secret);
+}
+
+//  The key and salt are in the files before the erasure (the control: the
+//  scan sees them) and nowhere in the database, WAL or -shm after it, with
+//  other writes before and after so that pages move and the WAL holds
+//  several versions of the person's page.
+static void
+test_store_erasure_leaves_no_key_or_salt_in_the_files (void **state)
+{
+    fixture_t *fx = *state;
+    uint8_t commitment[LD_COMMITMENT_BYTES], other[LD_COMMITMENT_BYTES];
+    ld_person_secret_t *secret = s_put_person (fx, "王五", commitment);
+    ld_person_secret_t *kept = s_put_person (fx, "赵六", other);
+    for (int i = 0; i < 20; i++) {
+        ld_event_t *event = s_next_event (fx, 0, "note/wudang/", "pages move");
+        assert_int_equal (s_append (fx, event).status, LD_OK);
+        ld_event_destroy (&event);
+    }
+    assert_true (s_store_files_hold (fx, secret->key, LD_PERSON_KEY_BYTES));
+    assert_true (s_store_files_hold (fx, secret->salt, LD_PERSON_SALT_BYTES));
+    bool already;
+    assert_int_equal (ld_store_person_erase (fx->store, commitment, 1, &already, NULL, 0), LD_OK);
+    assert_false (s_store_files_hold (fx, secret->key, LD_PERSON_KEY_BYTES));
+    assert_false (s_store_files_hold (fx, secret->salt, LD_PERSON_SALT_BYTES));
+    //  the other person is untouched
+    assert_true (s_store_files_hold (fx, kept->key, LD_PERSON_KEY_BYTES));
+    //  and nothing comes back after a close, a reopen and more writes
+    ld_store_destroy (&fx->store);
+    assert_int_equal (ld_store_open (fx->path, &fx->store, NULL, 0), LD_OK);
+    ld_event_t *event = s_next_event (fx, 0, "note/wudang/", "after");
+    assert_int_equal (s_append (fx, event).status, LD_OK);
+    ld_event_destroy (&event);
+    assert_false (s_store_files_hold (fx, secret->key, LD_PERSON_KEY_BYTES));
+    assert_false (s_store_files_hold (fx, secret->salt, LD_PERSON_SALT_BYTES));
+    ld_person_secret_destroy (&kept);
+    ld_person_secret_destroy (&secret);
+}
+
 int
 main (void)
 {
@@ -636,6 +790,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_store_migrates_a_version_1_store, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_marks_events_invalid_and_deletes_nothing, setup,
                                          teardown),
+        cmocka_unit_test_setup_teardown (test_store_keeps_a_person_s_secret_across_reopen, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (
+            test_store_erases_a_person_idempotently_and_knows_who_it_never_held, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_erasure_leaves_no_key_or_salt_in_the_files,
+                                         setup, teardown),
     };
     return cmocka_run_group_tests_name ("store", tests, NULL, NULL);
 }
