@@ -94,7 +94,8 @@ s_usage (FILE *out, bool stats)
              "  --overdue           resolutions, tasks: only overdue tasks\n"
              "  --unit U            tasks: only the unit U (key, .pub file or display name)\n"
              "  --community C       register: only community C (org path or display name)\n"
-             "  --json              JSON instead of a table\n");
+             "  --json              JSON instead of a table\n"
+             "  --color WHEN        overdue rows in red: auto (on a terminal), always, never\n");
 }
 
 //  --------------------------------------------------------------------------
@@ -575,12 +576,13 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
         {"at", required_argument, NULL, 'a'},
         {"overdue", no_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},
+        {"color", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     options->at_ms = s_now_ms ();
     int opt;
-    while ((opt = getopt_long (argc, argv, "b:k:i:t:p:u:c:a:ojh", table, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "b:k:i:t:p:u:c:a:ojC:h", table, NULL)) != -1) {
         switch (opt) {
             case 'b':
                 options->broker = optarg;
@@ -618,6 +620,16 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
                 break;
             case 'j':
                 options->json = true;
+                break;
+            case 'C':
+                if (strcmp (optarg, "always") != 0 && strcmp (optarg, "never") != 0
+                    && strcmp (optarg, "auto") != 0) {
+                    ld_cli_error ("--color is auto, always or never");
+                    return EX_USAGE;
+                }
+                ld_table_set_colors (strcmp (optarg, "always") == 0  ? 1
+                                     : strcmp (optarg, "never") == 0 ? 0
+                                                                     : -1);
                 break;
             case 'h':
                 s_usage (stdout, stats);

@@ -488,13 +488,20 @@ s_sealed (const char *type, const s_option_t *option, const char *text, json_t *
     uint8_t *data = length <= S_SEALED_TEXT_MAX ? malloc (length / 4 * 3 + 3) : NULL;
     size_t size = 0;
     //  libsodium takes any byte >= 0x80 as a digit: the alphabet first
+    //  Standard or URL-safe alphabet (member seal prints base64url).
+    bool url = strpbrk (text, "-_") != NULL;
+    int variant = text[length ? length - 1 : 0] == '='
+                      ? (url ? sodium_base64_VARIANT_URLSAFE : sodium_base64_VARIANT_ORIGINAL)
+                      : (url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
+                             : sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     bool base64 =
         data && length > 0
-        && strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+        && strspn (text, url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789-_="
+                             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789+/=")
                == length
-        && sodium_base642bin (data, length / 4 * 3 + 3, text, length, NULL, &size, NULL,
-                              text[length - 1] == '=' ? sodium_base64_VARIANT_ORIGINAL
-                                                      : sodium_base64_VARIANT_ORIGINAL_NO_PADDING)
+        && sodium_base642bin (data, length / 4 * 3 + 3, text, length, NULL, &size, NULL, variant)
                == 0;
     ProtobufCMessage *message = NULL;
     char err[256] = "not base64";

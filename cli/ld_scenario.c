@@ -160,10 +160,12 @@ ld_scenario_root_pub (ld_scenario_t *self)
 }
 
 void
-ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands)
+ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands,
+                    size_t *resolution_events)
 {
     *events = self->events;
     *commands = self->commands;
+    *resolution_events = self->resolution_events;
 }
 
 //  --------------------------------------------------------------------------
@@ -549,6 +551,8 @@ s_task (ld_scenario_t *self, s_actor_t *actor, const char *verb, const char *res
     s_arg (&cmd, verb);
     s_arg (&cmd, "--control");
     s_arg (&cmd, actor->control);
+    s_arg (&cmd, "--path");
+    s_arg (&cmd, actor->path);
     s_arg (&cmd, "--resolution");
     s_arg (&cmd, resolution);
     s_arg (&cmd, "--task");
@@ -585,6 +589,8 @@ s_meeting (ld_scenario_t *self)
     s_arg (&cmd, "convene");
     s_arg (&cmd, "--control");
     s_arg (&cmd, convener->control);
+    s_arg (&cmd, "--path");
+    s_arg (&cmd, convener->path);
     s_arg (&cmd, "--body");
     s_arg (&cmd, s_str (meeting, "body"));
     s_arg (&cmd, "--date");
@@ -619,6 +625,8 @@ s_meeting (ld_scenario_t *self)
         s_arg (&adopt, "resolve");
         s_arg (&adopt, "--control");
         s_arg (&adopt, convener->control);
+        s_arg (&adopt, "--path");
+        s_arg (&adopt, convener->path);
         s_arg (&adopt, "--meeting");
         s_arg (&adopt, meeting_id);
         s_arg (&adopt, "--text");
@@ -673,6 +681,8 @@ s_meeting (ld_scenario_t *self)
                 s_arg (&amend, "amend");
                 s_arg (&amend, "--control");
                 s_arg (&amend, convener->control);
+                s_arg (&amend, "--path");
+                s_arg (&amend, convener->path);
                 s_arg (&amend, "--kind");
                 s_arg (&amend, "resolution");
                 s_arg (&amend, "--original");
@@ -696,6 +706,8 @@ s_meeting (ld_scenario_t *self)
             s_arg (&close, "close");
             s_arg (&close, "--control");
             s_arg (&close, convener->control);
+            s_arg (&close, "--path");
+            s_arg (&close, convener->path);
             s_arg (&close, "--resolution");
             s_arg (&close, id);
             s_arg (&close, "--text");
@@ -733,7 +745,7 @@ s_reporting (ld_scenario_t *self)
         s_arg (&cmd, "--control");
         s_arg (&cmd, author->control);
         s_arg (&cmd, "--path");
-        s_arg (&cmd, community->path);
+        s_arg (&cmd, author->path);
         s_arg (&cmd, "--community");
         s_arg (&cmd, community->path);
         s_arg (&cmd, "--unit");
@@ -828,6 +840,8 @@ s_reporting (ld_scenario_t *self)
         s_arg (&cmd, "checkin");
         s_arg (&cmd, "--control");
         s_arg (&cmd, community->control);
+        s_arg (&cmd, "--path");
+        s_arg (&cmd, community->path);
         s_arg (&cmd, "--community");
         s_arg (&cmd, community->path);
         s_arg (&cmd, "--member");
@@ -978,6 +992,8 @@ s_community_work (ld_scenario_t *self)
         s_arg (&cmd, "propose");
         s_arg (&cmd, "--control");
         s_arg (&cmd, community->control);
+        s_arg (&cmd, "--path");
+        s_arg (&cmd, community->path);
         s_arg (&cmd, "--unit");
         s_arg (&cmd, unit->pub);
         s_arg (&cmd, "--title");
@@ -1016,23 +1032,29 @@ s_community_work (ld_scenario_t *self)
               (int) json_integer_value (json_object_get (incident, "tier")));
     const char *report[] = {"incident",   "report",
                             "--control",  reporter->control,
+                            "--path",     reporter->path,
                             "--text",     s_str (incident, "text"),
                             "--category", s_str (incident, "category"),
                             "--place",    s_str (incident, "place"),
                             NULL};
     if (s_author (self, report, incident_id) != 0)
         return -1;
-    const char *collect[] = {"incident",        "collect",          "--control",
-                             reporter->control, "--incident",       incident_id,
-                             "--text",          "社区收集，报街道", NULL};
-    const char *whistle[] = {
-        "incident", "whistle",     "--control", whistler->control,    "--incident", incident_id,
-        "--unit",   assignee->pub, "--text",    "街道吹哨，单位报到", NULL};
-    const char *assign[] = {"incident",   "assign", "--control",   whistler->control, "--incident",
-                            incident_id,  "--unit", assignee->pub, "--tier",          tier,
-                            "--deadline", deadline, NULL};
-    const char *resolve[] = {"incident",   "resolve",   "--control", assignee->control,
-                             "--incident", incident_id, "--text",    s_str (incident, "resolution"),
+    const char *collect[] = {"incident", "collect",          "--control",  reporter->control,
+                             "--path",   reporter->path,     "--incident", incident_id,
+                             "--text",   "社区收集，报街道", NULL};
+    const char *whistle[] = {"incident", "whistle",      "--control",  whistler->control,
+                             "--path",   whistler->path, "--incident", incident_id,
+                             "--unit",   assignee->pub,  "--text",     "街道吹哨，单位报到",
+                             NULL};
+    const char *assign[] = {"incident",   "assign",       "--control",  whistler->control,
+                            "--path",     whistler->path, "--incident", incident_id,
+                            "--unit",     assignee->pub,  "--tier",     tier,
+                            "--deadline", deadline,       NULL};
+    const char *resolve[] = {"incident",   "resolve",
+                             "--control",  assignee->control,
+                             "--path",     assignee->path,
+                             "--incident", incident_id,
+                             "--text",     s_str (incident, "resolution"),
                              NULL};
     if (s_author (self, collect, NULL) != 0 || s_author (self, whistle, NULL) != 0
         || s_author (self, assign, NULL) != 0 || s_author (self, resolve, NULL) != 0)

@@ -43,8 +43,11 @@ const char *ld_scenario_broker_key (ld_scenario_t *self);
 const char *ld_scenario_supervisor_identity (ld_scenario_t *self);
 const char *ld_scenario_root_pub (ld_scenario_t *self);
 
-//  How many events the play published and how many CLI commands it ran.
-void ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands);
+//  How many events the play published, how many CLI commands it ran, and
+//  how many of the events lie under resolution/ (what a supervisor
+//  following resolution/ sees).
+void ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands,
+                         size_t *resolution_events);
 
 //  Stops every process; returns 0 if all stopped cleanly.
 int ld_scenario_stop (ld_scenario_t *self);

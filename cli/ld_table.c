@@ -71,6 +71,14 @@ ld_table_add (ld_table_t *self, const char *const *cells)
     return 0;
 }
 
+static int s_colors = -1; //  -1 auto (a terminal), 0 never, 1 always
+
+void
+ld_table_set_colors (int mode)
+{
+    s_colors = mode;
+}
+
 int
 ld_table_add_marked (ld_table_t *self, const char *const *cells, const char *color)
 {
@@ -89,7 +97,8 @@ int
 ld_table_print (ld_table_t *self, FILE *out, bool json)
 {
     //  Colours only on a terminal: a pipe or a file gets plain text.
-    scols_table_enable_colors (self->table, !json && isatty (fileno (out)));
+    bool colors = s_colors < 0 ? isatty (fileno (out)) : s_colors > 0;
+    scols_table_enable_colors (self->table, !json && colors);
     scols_table_enable_json (self->table, json);
     scols_table_set_stream (self->table, out);
     return scols_print_table (self->table);

@@ -35,6 +35,10 @@ int ld_table_add (ld_table_t *self, const char *const *cells);
 //  name: "red", "bold", ...) when printed to a terminal. NULL: plain.
 int ld_table_add_marked (ld_table_t *self, const char *const *cells, const char *color);
 
+//  Colours of marked rows: -1 on a terminal only (the default), 0 never,
+//  1 always (a parent that shows our output on its terminal).
+void ld_table_set_colors (int mode);
+
 //  Prints to out as an aligned table, or as JSON if json is true.
 int ld_table_print (ld_table_t *self, FILE *out, bool json);
 
