@@ -501,7 +501,7 @@ static int
 s_print_stats (const s_options_t *options, ld_ledger_t *ledger)
 {
     ld_ledger_stats_t stats;
-    if (ld_ledger_stats (ledger, options->at_ms, &stats) != LD_OK)
+    if (ld_ledger_stats_under (ledger, options->at_ms, options->path, &stats) != LD_OK)
         return EX_OSERR;
     struct {
         const char *key;

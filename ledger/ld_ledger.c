@@ -2032,21 +2032,38 @@ s_distinct (const char **texts, size_t count)
 
 //  Distinct keys holding level.
 static size_t
-s_level_count (const ld_ledger_t *self, ld_level_t level)
+s_level_count (const ld_ledger_t *self, ld_level_t level, const char *prefix)
 {
     size_t count = 0;
     for (size_t i = 0; i < self->org_count; i++)
         if (self->orgs[i].level == level
+            && strncmp (self->orgs[i].path, prefix, strlen (prefix)) == 0
             && (i == 0 || memcmp (self->orgs[i].key, self->orgs[i - 1].key, LD_KEY_BYTES) != 0
                 || self->orgs[i - 1].level != level))
             count++;
     return count;
 }
 
+//  True if path lies under prefix ("" : everything).
+static bool
+s_under (const char *path, const char *prefix)
+{
+    return strncmp (path, prefix, strlen (prefix)) == 0;
+}
+
 ld_status_t
 ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
 {
+    return ld_ledger_stats_under (self, at_ms, "", stats);
+}
+
+ld_status_t
+ld_ledger_stats_under (ld_ledger_t *self, int64_t at_ms, const char *prefix,
+                       ld_ledger_stats_t *stats)
+{
     memset (stats, 0, sizeof *stats);
+    if (!prefix)
+        prefix = "";
     ld_status_t rc = s_settle (self);
     if (rc != LD_OK)
         return rc;
@@ -2067,7 +2084,7 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
     size_t unit_count = 0, team_count = 0;
     for (size_t i = 0; i < self->checkins.count; i++) {
         const ld_checkin_t *checkin = &checkins[i];
-        if (strcmp (checkin->status, "withdrawn") == 0)
+        if (strcmp (checkin->status, "withdrawn") == 0 || !s_under (checkin->community, prefix))
             continue;
         if (checkin->unit[0])
             units[unit_count++] = checkin->unit;
@@ -2078,7 +2095,7 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
         }
     }
     for (size_t i = 0; i < self->agreements.count; i++)
-        if (strcmp (agreements[i].status, "in-force") == 0)
+        if (strcmp (agreements[i].status, "in-force") == 0 && s_under (agreements[i].path, prefix))
             units[unit_count++] = agreements[i].unit;
     stats->paired_units = s_distinct (units, unit_count);
     stats->volunteer_teams = s_distinct (teams, team_count);
@@ -2086,7 +2103,7 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
     free (teams);
     const ld_wish_t *wishes = self->wishes.items;
     for (size_t i = 0; i < self->wishes.count; i++) {
-        if (strcmp (wishes[i].status, "withdrawn") == 0)
+        if (strcmp (wishes[i].status, "withdrawn") == 0 || !s_under (wishes[i].path, prefix))
             continue;
         stats->opinions_collected++;
         if (strcmp (wishes[i].status, "fulfilled") == 0) {
@@ -2096,7 +2113,7 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
     }
     const ld_incident_t *incidents = self->incidents.items;
     for (size_t i = 0; i < self->incidents.count; i++) {
-        if (strcmp (incidents[i].status, "withdrawn") == 0)
+        if (strcmp (incidents[i].status, "withdrawn") == 0 || !s_under (incidents[i].path, prefix))
             continue;
         stats->opinions_collected++;
         if (strcmp (incidents[i].status, "resolved") == 0) {
@@ -2106,7 +2123,8 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
     }
     const ld_resolution_t *resolutions = self->resolutions.items;
     for (size_t i = 0; i < self->resolutions.count; i++) {
-        if (strcmp (resolutions[i].status, "withdrawn") == 0)
+        if (strcmp (resolutions[i].status, "withdrawn") == 0
+            || !s_under (resolutions[i].path, prefix))
             continue;
         for (size_t t = 0; t < resolutions[i].task_count; t++) {
             const ld_task_t *task = &resolutions[i].tasks[t];
@@ -2116,10 +2134,10 @@ ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats)
             stats->matters_done += strcmp (task->state, "verified") == 0;
         }
     }
-    stats->grids = s_level_count (self, LD_LEVEL_GRID);
-    stats->compounds = s_level_count (self, LD_LEVEL_COMPOUND);
-    stats->communities = s_level_count (self, LD_LEVEL_COMMUNITY);
-    stats->units = s_level_count (self, LD_LEVEL_UNIT);
+    stats->grids = s_level_count (self, LD_LEVEL_GRID, prefix);
+    stats->compounds = s_level_count (self, LD_LEVEL_COMPOUND, prefix);
+    stats->communities = s_level_count (self, LD_LEVEL_COMMUNITY, prefix);
+    stats->units = s_level_count (self, LD_LEVEL_UNIT, prefix);
     stats->refused = self->refusals.count;
     stats->pending = self->pending.count;
     return LD_OK;

@@ -282,6 +282,10 @@ ld_status_t ld_ledger_refusals (ld_ledger_t *self, const char *path_prefix,
 ld_status_t ld_ledger_pending (ld_ledger_t *self, const char *path_prefix,
                                const ld_refusal_t ***list_p, size_t *count_p);
 ld_status_t ld_ledger_stats (ld_ledger_t *self, int64_t at_ms, ld_ledger_stats_t *stats);
+//  The same, counting only records (and certified keys) whose org path
+//  starts with prefix; refused and pending are counted everywhere.
+ld_status_t ld_ledger_stats_under (ld_ledger_t *self, int64_t at_ms, const char *prefix,
+                                   ld_ledger_stats_t *stats);
 
 //  The whole ledger at at_ms as canonical JSON: keys sorted, arrays in
 //  canonical order, no whitespace, UTF-8. A heap string the caller frees,
