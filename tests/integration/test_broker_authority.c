@@ -14,9 +14,11 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "ld_client.h"
 #include "ld_payload.h"
+#include "ld_pbjson.h"
 #include "ld_proc.h"
 #include "ld_test_util.h"
 
@@ -539,6 +541,35 @@ test_a_node_waits_for_its_certificate_and_refuses_overreach_at_once (void **stat
     assert_int_equal (ld_proc_stop (&node), 0);
 }
 
+//  Feed level, at the broker itself: a supervisor (or a unit) adopting a
+//  resolution is never stored, whatever its payload says.
+static void
+test_a_resolution_adopted_by_a_supervisor_is_never_stored (void **state)
+{
+    fixture_t *fx = *state;
+    s_certify (fx, fx->root, fx->super, "supervisor", "wudang/", "乌当区督办");
+    json_t *json = json_pack ("{s:o, s:s, s:s}", "meeting",
+                              json_string ("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), "text",
+                              "督办自行通过决议", "category", "other");
+    ProtobufCMessage *message = NULL;
+    char err[256];
+    assert_int_equal (ld_pbjson_to_message (ld_payload_descriptor ("resolution.adopt"), json,
+                                            &message, err, sizeof err),
+                      LD_OK);
+    json_decref (json);
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    assert_int_equal (ld_payload_pack (message, &payload, &size), LD_OK);
+    ld_pbjson_message_free (message);
+    ld_event_t *adopt = ld_client_author_event (fx->super, "resolution/wudang/", "resolution.adopt",
+                                                payload, size, ld_client_now_ms ());
+    free (payload);
+    assert_non_null (adopt);
+    s_assert_refused (s_publish (fx->client, adopt), "forbidden-type", "resolution.adopt");
+    assert_int_equal (s_stored_of (fx->client, fx->super, NULL, 0), 0);
+    ld_event_destroy (&adopt);
+}
+
 int
 main (void)
 {
@@ -553,6 +584,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_revocation_cut_invalidates_later_events_everywhere,
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_revoked_key_is_cut_off_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_resolution_adopted_by_a_supervisor_is_never_stored,
+                                         setup, teardown),
         cmocka_unit_test_setup_teardown (
             test_a_node_waits_for_its_certificate_and_refuses_overreach_at_once, setup, teardown),
     };

@@ -4,6 +4,9 @@
     data -- the article's figures, the named resolutions with their task
     status -- and leaves no process behind. */
 #include <dirent.h>
+#include <locale.h>
+#include <time.h>
+#include <wchar.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +39,51 @@ s_process_mentions (const char *needle)
     }
     closedir (proc);
     return found;
+}
+
+//  The display column (terminal cells: a CJK character takes two) at which
+//  needle starts in line, or -1.
+static int
+s_column (const char *line, size_t line_len, const char *needle)
+{
+    char copy[4096];
+    snprintf (copy, sizeof copy, "%.*s", (int) (line_len < sizeof copy ? line_len : 4095), line);
+    char *at = strstr (copy, needle);
+    if (!at)
+        return -1;
+    *at = '\0';
+    wchar_t wide[4096];
+    size_t n = mbstowcs (wide, copy, 4096);
+    return n == (size_t) -1 ? -1 : wcswidth (wide, n);
+}
+
+//  In the resolutions table, every row's category starts at the column of
+//  the header's "category", whatever CJK text stands before it.
+static void
+s_assert_aligned (const char *out)
+{
+    const char *header = strstr (out, "resolution ");
+    assert_non_null (header);
+    const char *end = strchr (header, '\n');
+    int column = s_column (header, (size_t) (end - header), "category");
+    assert_true (column > 0);
+    static const char *categories[] = {"street-vending", "lane-occupation", "parking",
+                                       "garbage",        "greening",        "noise"};
+    size_t rows = 0;
+    for (const char *line = end + 1; *line && *line != '\n';) {
+        const char *next = strchr (line, '\n');
+        size_t len = next ? (size_t) (next - line) : strlen (line);
+        for (size_t c = 0; c < sizeof categories / sizeof categories[0]; c++) {
+            int at = s_column (line, len, categories[c]);
+            if (at >= 0) {
+                assert_int_equal (at, column);
+                rows++;
+                break;
+            }
+        }
+        line = next ? next + 1 : line + len;
+    }
+    assert_true (rows >= 9);
 }
 
 //  Some line of out holds all of a, b and c (c and b may be NULL).
@@ -91,7 +139,38 @@ test_demo_runs_the_local_district_and_leaves_nothing_running (void **state)
     s_assert_row (out, "金江苑社区与物勘院结对共建协议", "proposed", NULL);
     //  personal details never printed: members show sealed
     assert_null (strstr (out, "彭锡荣"));
+    s_assert_aligned (out);
     //  every daemon it started has stopped
+    assert_false (s_process_mentions (demo_dir));
+    free (out);
+    free (err);
+    assert_int_equal (ld_test_remove_tree (dir), 0);
+}
+
+//  The same play judged two months on (--at): every task not verified by
+//  then is overdue.
+static void
+test_demo_judges_overdue_at_a_given_time (void **state)
+{
+    (void) state;
+    char dir[256], demo_dir[300], at[16];
+    assert_int_equal (ld_test_tempdir (dir, sizeof dir), 0);
+    snprintf (demo_dir, sizeof demo_dir, "%s/d", dir);
+    time_t later = time (NULL) + 60 * 24 * 3600 + 8 * 3600; //  Asia/Shanghai
+    struct tm tm;
+    gmtime_r (&later, &tm);
+    strftime (at, sizeof at, "%Y-%m-%d", &tm);
+    char *out = malloc (S_OUT_MAX), *err = malloc (S_OUT_MAX);
+    const char *argv[] = {"demo", "--dir", demo_dir, "--at", at, NULL};
+    int code = ld_test_run (argv, out, S_OUT_MAX, err, S_OUT_MAX);
+    if (code != 0)
+        fprintf (stderr, "%s", err);
+    assert_int_equal (code, 0);
+    //  on time, late and the in-progress task amended to +21d: 5 open tasks
+    s_assert_row (out, "tasks overdue", "5", NULL);
+    s_assert_row (out, "优化停车管理", "in-progress 40%", "OVERDUE");
+    s_assert_row (out, "补植行道树", "物勘院", "OVERDUE");
+    s_assert_row (out, "整治占道经营", "late", NULL);
     assert_false (s_process_mentions (demo_dir));
     free (out);
     free (err);
@@ -101,8 +180,10 @@ test_demo_runs_the_local_district_and_leaves_nothing_running (void **state)
 int
 main (void)
 {
+    setlocale (LC_ALL, "C.UTF-8");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_demo_runs_the_local_district_and_leaves_nothing_running),
+        cmocka_unit_test (test_demo_judges_overdue_at_a_given_time),
     };
     return cmocka_run_group_tests_name ("demo", tests, NULL, NULL);
 }
