@@ -12,6 +12,7 @@
     Exit codes: 0; 64 usage; 66 a --trust file missing; 69 the broker did
     not answer.
 */
+#include <czmq.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -42,6 +43,7 @@ typedef struct {
     const char *unit;
     const char *community;
     bool overdue;
+    bool members;
     bool json;
     int64_t at_ms;
 } s_options_t;
@@ -94,6 +96,8 @@ s_usage (FILE *out, bool stats)
              "  --overdue           resolutions, tasks: only overdue tasks\n"
              "  --unit U            tasks: only the unit U (key, .pub file or display name)\n"
              "  --community C       register: only community C (org path or display name)\n"
+             "  --members           register: one line per member (default: members are\n"
+             "                      counted per community and role; units one line each)\n"
              "  --json              JSON instead of a table\n"
              "  --color WHEN        overdue rows in red: auto (on a terminal), always, never\n");
 }
@@ -273,6 +277,42 @@ s_print_tasks (const s_options_t *options, ld_ledger_t *ledger, bool by_resoluti
     return EX_OK;
 }
 
+//  Members checked in at one community with the same offers, as one row.
+typedef struct {
+    char community[LD_NAME_MAX + 1];
+    char offers[256];
+    size_t count, services;
+    uint64_t minutes, served;
+} s_group_t;
+
+static void
+s_group_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void
+s_member_group (zhashx_t *groups, const ld_checkin_t *c, uint64_t minutes, uint64_t served)
+{
+    char key[LD_NAME_MAX + 300];
+    const char *community = s_name (c->community_name, c->community);
+    snprintf (key, sizeof key, "%s|%s", community, c->offers);
+    s_group_t *group = zhashx_lookup (groups, key);
+    if (!group) {
+        group = calloc (1, sizeof *group);
+        if (!group)
+            return;
+        snprintf (group->community, sizeof group->community, "%s", community);
+        snprintf (group->offers, sizeof group->offers, "%s", *c->offers ? c->offers : "-");
+        zhashx_insert (groups, key, group);
+    }
+    group->count++;
+    group->services += c->service_count;
+    group->minutes += minutes;
+    group->served += served;
+}
+
 static bool
 s_community_matches (const char *filter, const ld_checkin_t *checkin)
 {
@@ -287,9 +327,12 @@ s_print_register (const s_options_t *options, ld_ledger_t *ledger)
     size_t count = 0;
     if (ld_ledger_register (ledger, options->path, &list, &count) != LD_OK)
         return EX_OSERR;
-    static const char *const columns[] = {"community", "who",    "status",      "services",
-                                          "hours",     "served", "assessments", "checked in"};
-    ld_table_t *table = ld_table_new ("register", columns, 8);
+    static const char *const columns[] = {"community", "who",         "offers",
+                                          "status",    "services",    "hours",
+                                          "served",    "assessments", "checked in"};
+    ld_table_t *table = ld_table_new ("register", columns, 9);
+    zhashx_t *groups = zhashx_new ();
+    zhashx_set_destructor (groups, s_group_destroy);
     json_t *json = json_array ();
     for (size_t i = 0; table && json && i < count; i++) {
         const ld_checkin_t *c = list[i];
@@ -318,26 +361,52 @@ s_print_register (const s_options_t *options, ld_ledger_t *ledger)
         snprintf (hours, sizeof hours, "%.1f", (double) minutes / 60.0);
         snprintf (n_served, sizeof n_served, "%" PRIu64, served);
         snprintf (n_assess, sizeof n_assess, "%zu", c->assessment_count);
-        const char *who = *c->unit ? s_name (c->unit_name, c->unit) : "党员 (sealed)";
-        const char *row[] = {s_name (c->community_name, c->community),
-                             who,
-                             c->status,
-                             n_services,
-                             hours,
-                             n_served,
-                             n_assess,
-                             when};
-        ld_table_add (table, row);
+        //  Members are people: in the table, one line per community and role
+        //  (--members lists each, sealed); units one line each.
+        if (*c->unit || options->members) {
+            const char *who = *c->unit ? s_name (c->unit_name, c->unit) : "党员 (sealed)";
+            const char *row[] = {s_name (c->community_name, c->community),
+                                 who,
+                                 *c->offers ? c->offers : "-",
+                                 c->status,
+                                 n_services,
+                                 hours,
+                                 n_served,
+                                 n_assess,
+                                 when};
+            ld_table_add (table, row);
+        }
+        else
+            s_member_group (groups, c, minutes, served);
         json_array_append_new (
-            json, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", c->id,
-                             "community", c->community, "communityName", c->community_name, "unit",
-                             c->unit, "unitName", c->unit_name, "member", c->member, "status",
-                             c->status, "services", services, "assessments", assessments));
+            json,
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", c->id,
+                       "community", c->community, "communityName", c->community_name, "unit",
+                       c->unit, "unitName", c->unit_name, "member", c->member, "offers", c->offers,
+                       "status", c->status, "services", services, "assessments", assessments));
     }
     free (list);
+    //  the member groups, after the units, in a stable order
+    zlistx_t *keys = zhashx_keys (groups);
+    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (keys);
+    for (const char *key = zlistx_first (keys); table && key; key = zlistx_next (keys)) {
+        s_group_t *group = zhashx_lookup (groups, key);
+        char who[64], n_services[24], hours[32], n_served[24];
+        snprintf (who, sizeof who, "党员 ×%zu (sealed)", group->count);
+        snprintf (n_services, sizeof n_services, "%zu", group->services);
+        snprintf (hours, sizeof hours, "%.1f", (double) group->minutes / 60.0);
+        snprintf (n_served, sizeof n_served, "%" PRIu64, group->served);
+        const char *row[] = {group->community, who,        group->offers,
+                             "checked-in",     n_services, hours,
+                             n_served,         "-",        "-"};
+        ld_table_add (table, row);
+    }
+    zlistx_destroy (&keys);
+    zhashx_destroy (&groups);
     int rc = table && json ? EX_OK : EX_OSERR;
     if (rc == EX_OK) {
-        for (size_t col = 3; col <= 6; col++)
+        for (size_t col = 4; col <= 7; col++)
             ld_table_align_right (table, col);
         if (options->json) {
             json_dumpf (json, stdout, JSON_COMPACT);
@@ -516,6 +585,9 @@ s_print_stats (const s_options_t *options, ld_ledger_t *ledger)
         {"opinionsCollected", "opinions collected (收集民情民意)", stats.opinions_collected},
         {"opinionsResolved", "opinions resolved (解决烦心事)", stats.opinions_resolved},
         {"grids", "grid party groups (网格党小组)", stats.grids},
+        {"gridWorkers", "grid workers (网格员)", stats.grid_workers},
+        {"buildingCaptains", "party building captains (党员楼栋长)", stats.building_captains},
+        {"members", "party members checked in (在职党员报到)", stats.members},
         {"compounds", "compounds (小区)", stats.compounds},
         {"communities", "communities (社区)", stats.communities},
         {"units", "certified units (单位)", stats.units},
@@ -577,12 +649,13 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
         {"overdue", no_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},
         {"color", required_argument, NULL, 'C'},
+        {"members", no_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     options->at_ms = s_now_ms ();
     int opt;
-    while ((opt = getopt_long (argc, argv, "b:k:i:t:p:u:c:a:ojC:h", table, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "b:k:i:t:p:u:c:a:ojC:mh", table, NULL)) != -1) {
         switch (opt) {
             case 'b':
                 options->broker = optarg;
@@ -620,6 +693,9 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
                 break;
             case 'j':
                 options->json = true;
+                break;
+            case 'm':
+                options->members = true;
                 break;
             case 'C':
                 if (strcmp (optarg, "always") != 0 && strcmp (optarg, "never") != 0

@@ -720,6 +720,64 @@ s_meeting (ld_scenario_t *self)
     return 0;
 }
 
+//  count members of spec, each sealed by its community's node (`member seal
+//  --json`, one command per person: the key never leaves the node) and
+//  checked in by the community in bulk, offering spec's role.
+static int
+s_members_bulk (ld_scenario_t *self, json_t *spec)
+{
+    size_t count = (size_t) json_integer_value (json_object_get (spec, "count"));
+    json_t *communities = json_object_get (spec, "communities");
+    if (count == 0 || json_array_size (communities) == 0)
+        return 0;
+    json_t *by_community = json_object ();
+    int rc = 0;
+    for (size_t n = 1; rc == 0 && n <= count; n++) {
+        const char *slug = json_string_value (
+            json_array_get (communities, (n - 1) % json_array_size (communities)));
+        s_actor_t *community = s_need (self, slug);
+        if (!community) {
+            rc = -1;
+            break;
+        }
+        char name[LD_NAME_MAX + 1], phone[64];
+        s_pattern (name, sizeof name, s_str (spec, "name"), n);
+        s_pattern (phone, sizeof phone, s_str (spec, "phone"), n);
+        const char *seal[] = {"member", "seal",    "--control", community->control, "--name",
+                              name,     "--phone", phone,       "--json",           NULL};
+        if (s_run (self, seal, NULL, 0) != 0) {
+            rc = -1;
+            break;
+        }
+        json_t *sealed = json_loads (self->out, 0, NULL);
+        json_t *member = json_object_get (sealed, "member");
+        if (!member) {
+            ld_cli_error ("scenario: `member seal --json` printed no member");
+            json_decref (sealed);
+            rc = -1;
+            break;
+        }
+        json_t *lines = json_object_get (by_community, slug);
+        if (!lines) {
+            lines = json_array ();
+            json_object_set_new (by_community, slug, lines);
+        }
+        s_line (lines, "report", community->path, "report.checkin",
+                json_pack ("{s:s, s:O, s:[s]}", "community", community->path, "member", member,
+                           "offers", s_str (spec, "offer")));
+        json_decref (sealed);
+    }
+    const char *slug;
+    json_t *lines;
+    json_object_foreach (by_community, slug, lines)
+    {
+        if (rc == 0)
+            rc = s_bulk (self, s_find (self, slug), lines, NULL);
+    }
+    json_decref (by_community);
+    return rc;
+}
+
 //  Double reporting: the named units check in (a unit with a node itself,
 //  the others recorded by the host community), the partner units the
 //  article counts (certified by their street, recorded by the communities),
@@ -856,6 +914,12 @@ s_reporting (ld_scenario_t *self)
         if (s_author (self, cmd.argv, NULL) != 0)
             return -1;
     }
+
+    //  The grid workers and the party building captains the article counts:
+    //  each sealed by its community's node, checked in in bulk.
+    if (s_members_bulk (self, json_object_get (self->json, "grid_workers")) != 0
+        || s_members_bulk (self, json_object_get (self->json, "building_captains")) != 0)
+        return -1;
 
     //  The volunteer teams' service, logged by the unit that checked in.
     json_t *teams = json_object_get (self->json, "volunteer_teams");

@@ -951,6 +951,19 @@ s_do_checkin (ld_ledger_t *self, uint32_t at)
     }
     checkin->author = s_key_text (self, ld_event_author (event));
     checkin->year = s_json_u32 (payload, "year");
+    //  the offers, joined: the register shows them, the figures count roles
+    json_t *offers = json_object_get (payload, "offers");
+    size_t length = 1;
+    for (size_t i = 0; i < json_array_size (offers); i++)
+        length += strlen (json_string_value (json_array_get (offers, i))) + 1;
+    char *joined = calloc (1, length);
+    for (size_t i = 0; joined && i < json_array_size (offers); i++) {
+        if (i)
+            strcat (joined, ",");
+        strcat (joined, json_string_value (json_array_get (offers, i)));
+    }
+    checkin->offers = s_strdup (self, joined ? joined : "");
+    free (joined);
     checkin->status = "checked-in";
     checkin->ms = self->events[at].ms;
     s_apply (self, at, S_KIND_CHECKIN, self->checkins.count - 1);
@@ -2044,6 +2057,20 @@ s_level_count (const ld_ledger_t *self, ld_level_t level, const char *prefix)
     return count;
 }
 
+#define S_ROLE_GRID_WORKER      "网格员"
+#define S_ROLE_BUILDING_CAPTAIN "楼栋长"
+
+//  True if the comma-joined offers hold role exactly.
+static bool
+s_offers (const char *offers, const char *role)
+{
+    size_t len = strlen (role);
+    for (const char *at = strstr (offers, role); at; at = strstr (at + 1, role))
+        if ((at == offers || at[-1] == ',') && (at[len] == ',' || at[len] == '\0'))
+            return true;
+    return false;
+}
+
 //  True if path lies under prefix ("" : everything).
 static bool
 s_under (const char *path, const char *prefix)
@@ -2088,6 +2115,11 @@ ld_ledger_stats_under (ld_ledger_t *self, int64_t at_ms, const char *prefix,
             continue;
         if (checkin->unit[0])
             units[unit_count++] = checkin->unit;
+        else {
+            stats->members++;
+            stats->grid_workers += s_offers (checkin->offers, S_ROLE_GRID_WORKER);
+            stats->building_captains += s_offers (checkin->offers, S_ROLE_BUILDING_CAPTAIN);
+        }
         for (size_t s = 0; s < checkin->service_count; s++) {
             stats->people_served += checkin->services[s].people_served;
             if (checkin->services[s].team[0])

@@ -140,6 +140,7 @@ typedef struct {
     const char *unit;      //  the unit's key, or "" for a member
     const char *unit_name; //  display name, or "member"
     const char *member;    //  a member's commitment (base64), or ""
+    const char *offers;    //  what it offers, joined with "," ("" if nothing)
     const char *author;
     uint32_t year;
     const char *status; //  checked-in, withdrawn
@@ -227,8 +228,11 @@ typedef struct {
     size_t tasks;              //  tasks of resolutions not withdrawn
     size_t tasks_overdue;      //  at at_ms
     size_t tasks_late;
-    size_t grids;     //  keys holding level grid
-    size_t compounds; //  keys holding level compound
+    size_t members;           //  in-service party members checked in (sealed)
+    size_t grid_workers;      //  members checked in offering "网格员"
+    size_t building_captains; //  members checked in offering "楼栋长"
+    size_t grids;             //  keys holding level grid
+    size_t compounds;         //  keys holding level compound
     size_t communities;
     size_t units;
     size_t refused;

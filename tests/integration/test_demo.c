@@ -122,6 +122,7 @@ test_demo_runs_the_local_district_and_leaves_nothing_running (void **state)
         {"paired units", "75"},     {"volunteer teams", "190"},
         {"people served", "55000"}, {"practical matters done", "357"},
         {"problems solved", "11"},  {"grid party groups", "47"},
+        {"grid workers", "483"},    {"party building captains", "89"},
         {"tasks overdue", "2"},     {"tasks completed late", "2"},
         {"events refused", "0"},    {"events waiting", "0"},
     };
