@@ -30,42 +30,6 @@
 #include "ld_crypto.h"
 #include "ld_event.h"
 
-#define S_GRACE_MS 2000 //  beyond --timeout before the node is unreachable
-
-//  The node's first certified org path, for a topic without --path.
-static int
-s_node_path (zsock_t *sock, const ld_action_t *action, char *path, size_t size)
-{
-    Liandong__Sync__NodeStatusRequest status = LIANDONG__SYNC__NODE_STATUS_REQUEST__INIT;
-    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS;
-    request.status = &status;
-    char err[512];
-    ld_control_reply_t *reply =
-        ld_connect_control_call (sock, &request, (int) action->timeout_ms, err, sizeof err);
-    if (!reply) {
-        ld_cli_error ("%s", err);
-        return EX_UNAVAILABLE;
-    }
-    int code = EX_OK;
-    if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS) {
-        ld_cli_error ("the node did not answer with its status");
-        code = EX_PROTOCOL;
-    }
-    else if (reply->status->n_paths == 0
-             || ld_topic_check (reply->status->paths[0], strlen (reply->status->paths[0]))
-                    != LD_OK) {
-        ld_cli_error ("the node holds no certified org path yet: pass --path P (the topic is "
-                      "%s/P)",
-                      action->kind);
-        code = EX_USAGE;
-    }
-    else
-        snprintf (path, size, "%s", reply->status->paths[0]);
-    ld_control_reply_free (&reply);
-    return code;
-}
-
 //  Prints the outcome as publish does; returns its exit code.
 static int
 s_outcome (const ld_action_t *action, const char *topic, const Liandong__Sync__Authored *authored)
@@ -120,7 +84,8 @@ s_author (const ld_action_t *action)
     if (action->path)
         snprintf (path, sizeof path, "%s", action->path);
     else
-        code = s_node_path (sock, action, path, sizeof path);
+        code =
+            ld_connect_node_path (sock, (int) action->timeout_ms, action->kind, path, sizeof path);
     char topic[LD_ACTION_KIND_MAX + LD_TOPIC_MAX + 2];
     snprintf (topic, sizeof topic, "%s/%s", action->kind, path);
     if (code == EX_OK && ld_topic_check (topic, strlen (topic)) != LD_OK) {
@@ -129,34 +94,10 @@ s_author (const ld_action_t *action)
         code = EX_USAGE;
     }
     if (code == EX_OK) {
-        Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
-        author.tag = 1;
-        author.topic = topic;
-        author.type = (char *) action->type;
-        author.has_payload = 1;
-        author.payload.data = action->payload;
-        author.payload.len = action->payload_size;
-        author.has_wait = 1;
-        author.wait = action->wait;
-        author.has_timeout_ms = 1;
-        author.timeout_ms = action->timeout_ms;
-        ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
-        request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
-        request.author = &author;
-        ld_control_reply_t *reply = ld_connect_control_call (
-            sock, &request, (int) (action->timeout_ms + S_GRACE_MS), err, sizeof err);
-        if (!reply) {
-            ld_cli_error ("%s", err);
-            code = EX_UNAVAILABLE;
-        }
-        else if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED) {
-            ld_cli_error ("the node could not read the request: %s",
-                          reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_ERROR
-                              ? reply->error->reason
-                              : "unexpected reply");
-            code = EX_DATAERR;
-        }
-        else
+        ld_control_reply_t *reply = NULL;
+        code = ld_connect_author (sock, topic, action->type, action->payload, action->payload_size,
+                                  action->wait, action->timeout_ms, &reply);
+        if (code == EX_OK)
             code = s_outcome (action, topic, reply->authored);
         ld_control_reply_free (&reply);
     }

@@ -37,7 +37,6 @@
 #define S_TOPIC_KIND  "trust/"
 #define S_ROOTS_MAX   16
 #define S_KEY_SHORT   16 //  characters of a key shown in tables: "ed25519:" + 8
-#define S_GRACE_MS    2000
 #define S_TIMEOUT_MAX 600000
 #define S_SEQ_MAX     UINT64_MAX
 
@@ -320,37 +319,6 @@ s_payload (const s_options_t *options, const char **type_p, uint8_t **data_p, si
 //  --------------------------------------------------------------------------
 //  Signing through a node
 
-//  The node's first org path, for revoke and rotate without --path.
-static int
-s_node_path (zsock_t *sock, const s_options_t *options, char *path, size_t size)
-{
-    Liandong__Sync__NodeStatusRequest status = LIANDONG__SYNC__NODE_STATUS_REQUEST__INIT;
-    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS;
-    request.status = &status;
-    char err[512];
-    ld_control_reply_t *reply =
-        ld_connect_control_call (sock, &request, (int) options->timeout_ms, err, sizeof err);
-    if (!reply) {
-        ld_cli_error ("%s", err);
-        return EX_UNAVAILABLE;
-    }
-    int code = EX_OK;
-    if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS) {
-        ld_cli_error ("the node did not answer with its status");
-        code = EX_PROTOCOL;
-    }
-    else if (reply->status->n_paths == 0 || !s_path_valid (reply->status->paths[0])) {
-        ld_cli_error ("the node holds no certified org path yet: pass --path P (the topic is "
-                      "trust/P)");
-        code = EX_USAGE;
-    }
-    else
-        snprintf (path, size, "%s", reply->status->paths[0]);
-    ld_control_reply_free (&reply);
-    return code;
-}
-
 static int
 s_sign_online (s_options_t *options, const char *topic_path, const char *type,
                const uint8_t *payload, size_t size)
@@ -364,61 +332,36 @@ s_sign_online (s_options_t *options, const char *topic_path, const char *type,
     }
     int code = EX_OK;
     if (!topic_path) {
-        code = s_node_path (sock, options, path, sizeof path);
+        code = ld_connect_node_path (sock, (int) options->timeout_ms, "trust", path, sizeof path);
         topic_path = path;
     }
     char topic[LD_TOPIC_MAX + 16];
     snprintf (topic, sizeof topic, "%s%s", S_TOPIC_KIND, topic_path);
+    ld_control_reply_t *reply = NULL;
+    if (code == EX_OK)
+        code = ld_connect_author (sock, topic, type, payload, size, options->wait,
+                                  options->timeout_ms, &reply);
     if (code == EX_OK) {
-        Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
-        author.tag = 1;
-        author.topic = topic;
-        author.type = (char *) type;
-        author.has_payload = 1;
-        author.payload.data = (uint8_t *) payload;
-        author.payload.len = size;
-        author.has_wait = 1;
-        author.wait = options->wait;
-        author.has_timeout_ms = 1;
-        author.timeout_ms = options->timeout_ms;
-        ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
-        request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
-        request.author = &author;
-        ld_control_reply_t *reply = ld_connect_control_call (
-            sock, &request, (int) (options->timeout_ms + S_GRACE_MS), err, sizeof err);
-        if (!reply) {
-            ld_cli_error ("%s", err);
-            code = EX_UNAVAILABLE;
+        const Liandong__Sync__Authored *authored = reply->authored;
+        const char *status = authored->status;
+        if (authored->has_id && authored->id.len == LD_ID_BYTES && !streq (status, "refused")) {
+            char id[LD_ID_TEXT_BYTES];
+            ld_id_to_text (authored->id.data, id);
+            printf ("%s %" PRIu64 "\n", id, authored->seq);
         }
-        else if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED) {
-            ld_cli_error ("the node could not read the request: %s",
-                          reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_ERROR
-                              ? reply->error->reason
-                              : "unexpected reply");
-            code = EX_DATAERR;
+        if (streq (status, "acknowledged") || streq (status, "committed"))
+            code = EX_OK;
+        else if (streq (status, "queued") || streq (status, "awaiting-certificate")) {
+            ld_cli_error ("%s: %s", status,
+                          authored->reason ? authored->reason : "not acknowledged yet");
+            code = EX_TEMPFAIL;
         }
         else {
-            const Liandong__Sync__Authored *authored = reply->authored;
-            const char *status = authored->status;
-            if (authored->has_id && authored->id.len == LD_ID_BYTES && !streq (status, "refused")) {
-                char id[LD_ID_TEXT_BYTES];
-                ld_id_to_text (authored->id.data, id);
-                printf ("%s %" PRIu64 "\n", id, authored->seq);
-            }
-            if (streq (status, "acknowledged") || streq (status, "committed"))
-                code = EX_OK;
-            else if (streq (status, "queued") || streq (status, "awaiting-certificate")) {
-                ld_cli_error ("%s: %s", status,
-                              authored->reason ? authored->reason : "not acknowledged yet");
-                code = EX_TEMPFAIL;
-            }
-            else {
-                ld_cli_error ("refused: %s", authored->reason ? authored->reason : status);
-                code = EX_DATAERR;
-            }
+            ld_cli_error ("refused: %s", authored->reason ? authored->reason : status);
+            code = EX_DATAERR;
         }
-        ld_control_reply_free (&reply);
     }
+    ld_control_reply_free (&reply);
     zsock_destroy (&sock);
     return code;
 }

@@ -175,6 +175,24 @@ s_unit_matches (const char *filter, const ld_task_t *task)
     return strcmp (text, task->unit) == 0;
 }
 
+//  Prints the JSON (--json) or the table, and frees both. EX_OSERR if
+//  either could not be made.
+static int
+s_emit (const s_options_t *options, ld_table_t **table_p, json_t **json_p)
+{
+    int rc = *table_p && *json_p ? EX_OK : EX_OSERR;
+    if (rc == EX_OK && options->json) {
+        json_dumpf (*json_p, stdout, JSON_COMPACT);
+        fputc ('\n', stdout);
+    }
+    else if (rc == EX_OK)
+        ld_table_print (*table_p, stdout, false);
+    json_decref (*json_p);
+    *json_p = NULL;
+    ld_table_destroy (table_p);
+    return rc;
+}
+
 static json_t *
 s_changes_json (const ld_ledger_change_t *changes, size_t count)
 {
@@ -266,15 +284,7 @@ s_print_tasks (const s_options_t *options, ld_ledger_t *ledger, bool by_resoluti
                              s_changes_json (res->changes, res->change_count)));
     }
     free (list);
-    if (options->json) {
-        json_dumpf (json, stdout, JSON_COMPACT);
-        fputc ('\n', stdout);
-    }
-    else
-        ld_table_print (table, stdout, false);
-    json_decref (json);
-    ld_table_destroy (&table);
-    return EX_OK;
+    return s_emit (options, &table, &json);
 }
 
 //  Members checked in at one community with the same offers, as one row.
@@ -404,20 +414,9 @@ s_print_register (const s_options_t *options, ld_ledger_t *ledger)
     }
     zlistx_destroy (&keys);
     zhashx_destroy (&groups);
-    int rc = table && json ? EX_OK : EX_OSERR;
-    if (rc == EX_OK) {
-        for (size_t col = 4; col <= 7; col++)
-            ld_table_align_right (table, col);
-        if (options->json) {
-            json_dumpf (json, stdout, JSON_COMPACT);
-            fputc ('\n', stdout);
-        }
-        else
-            ld_table_print (table, stdout, false);
-    }
-    json_decref (json);
-    ld_table_destroy (&table);
-    return rc;
+    for (size_t col = 4; table && col <= 7; col++)
+        ld_table_align_right (table, col);
+    return s_emit (options, &table, &json);
 }
 
 static int
@@ -441,18 +440,7 @@ s_print_agreements (const s_options_t *options, ld_ledger_t *ledger)
                                           a->unit_name, "status", a->status, "until", a->until));
     }
     free (list);
-    int rc = table && json ? EX_OK : EX_OSERR;
-    if (rc == EX_OK) {
-        if (options->json) {
-            json_dumpf (json, stdout, JSON_COMPACT);
-            fputc ('\n', stdout);
-        }
-        else
-            ld_table_print (table, stdout, false);
-    }
-    json_decref (json);
-    ld_table_destroy (&table);
-    return rc;
+    return s_emit (options, &table, &json);
 }
 
 static int
@@ -477,18 +465,7 @@ s_print_wishes (const s_options_t *options, ld_ledger_t *ledger)
                                                 w->status, "claimant", w->claimant_name));
     }
     free (list);
-    int rc = table && json ? EX_OK : EX_OSERR;
-    if (rc == EX_OK) {
-        if (options->json) {
-            json_dumpf (json, stdout, JSON_COMPACT);
-            fputc ('\n', stdout);
-        }
-        else
-            ld_table_print (table, stdout, false);
-    }
-    json_decref (json);
-    ld_table_destroy (&table);
-    return rc;
+    return s_emit (options, &table, &json);
 }
 
 static int
@@ -516,18 +493,7 @@ s_print_incidents (const s_options_t *options, ld_ledger_t *ledger)
                                                 "assignee", n->assignee_name));
     }
     free (list);
-    int rc = table && json ? EX_OK : EX_OSERR;
-    if (rc == EX_OK) {
-        if (options->json) {
-            json_dumpf (json, stdout, JSON_COMPACT);
-            fputc ('\n', stdout);
-        }
-        else
-            ld_table_print (table, stdout, false);
-    }
-    json_decref (json);
-    ld_table_destroy (&table);
-    return rc;
+    return s_emit (options, &table, &json);
 }
 
 static int
@@ -552,18 +518,7 @@ s_print_refusals (const s_options_t *options, ld_ledger_t *ledger)
                                           "rule", f->rule, "reason", f->reason));
     }
     free (list);
-    int rc = table && json ? EX_OK : EX_OSERR;
-    if (rc == EX_OK) {
-        if (options->json) {
-            json_dumpf (json, stdout, JSON_COMPACT);
-            fputc ('\n', stdout);
-        }
-        else
-            ld_table_print (table, stdout, false);
-    }
-    json_decref (json);
-    ld_table_destroy (&table);
-    return rc;
+    return s_emit (options, &table, &json);
 }
 
 static int

@@ -244,3 +244,76 @@ ld_connect_catchup (const char *endpoint, const char *broker_key, const char *id
     zsock_destroy (&sock);
     return code;
 }
+
+#define S_AUTHOR_GRACE_MS 2000 //  beyond the wait before the node counts as silent
+
+int
+ld_connect_node_path (zsock_t *sock, int timeout_ms, const char *kind, char *path, size_t size)
+{
+    Liandong__Sync__NodeStatusRequest status = LIANDONG__SYNC__NODE_STATUS_REQUEST__INIT;
+    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_STATUS;
+    request.status = &status;
+    char err[512];
+    ld_control_reply_t *reply =
+        ld_connect_control_call (sock, &request, timeout_ms, err, sizeof err);
+    if (!reply) {
+        ld_cli_error ("%s", err);
+        return EX_UNAVAILABLE;
+    }
+    int code = EX_OK;
+    if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS) {
+        ld_cli_error ("the node did not answer with its status");
+        code = EX_PROTOCOL;
+    }
+    else if (reply->status->n_paths == 0
+             || ld_topic_check (reply->status->paths[0], strlen (reply->status->paths[0]))
+                    != LD_OK) {
+        ld_cli_error ("the node holds no certified org path yet: pass --path P (the topic is "
+                      "%s/P)",
+                      kind);
+        code = EX_USAGE;
+    }
+    else
+        snprintf (path, size, "%s", reply->status->paths[0]);
+    ld_control_reply_free (&reply);
+    return code;
+}
+
+int
+ld_connect_author (zsock_t *sock, const char *topic, const char *type, const uint8_t *payload,
+                   size_t size, bool wait, uint32_t timeout_ms, ld_control_reply_t **reply_p)
+{
+    *reply_p = NULL;
+    Liandong__Sync__Author author = LIANDONG__SYNC__AUTHOR__INIT;
+    author.tag = 1;
+    author.topic = (char *) topic;
+    author.type = (char *) type;
+    author.has_payload = 1;
+    author.payload.data = (uint8_t *) payload;
+    author.payload.len = size;
+    author.has_wait = 1;
+    author.wait = wait;
+    author.has_timeout_ms = 1;
+    author.timeout_ms = timeout_ms;
+    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_AUTHOR;
+    request.author = &author;
+    char err[512];
+    ld_control_reply_t *reply = ld_connect_control_call (
+        sock, &request, (int) (timeout_ms + S_AUTHOR_GRACE_MS), err, sizeof err);
+    if (!reply) {
+        ld_cli_error ("%s", err);
+        return EX_UNAVAILABLE;
+    }
+    if (reply->kind_case != LIANDONG__SYNC__CONTROL_REPLY__KIND_AUTHORED) {
+        ld_cli_error ("the node could not read the request: %s",
+                      reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_ERROR
+                          ? reply->error->reason
+                          : "unexpected reply");
+        ld_control_reply_free (&reply);
+        return EX_DATAERR;
+    }
+    *reply_p = reply;
+    return EX_OK;
+}

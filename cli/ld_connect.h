@@ -26,6 +26,18 @@ ld_status_t ld_connect_control (const char *control, zsock_t **sock_p, char *err
 ld_control_reply_t *ld_connect_control_call (zsock_t *sock, const ld_control_request_t *request,
                                              int timeout_ms, char *err, size_t err_size);
 
+//  The node's first certified org path (NodeStatus.paths[0]) into path,
+//  for a topic <kind>/<path> when no --path was given. Returns 0, or the
+//  exit code after printing why (64: the node knows no certified path yet).
+int ld_connect_node_path (zsock_t *sock, int timeout_ms, const char *kind, char *path, size_t size);
+
+//  One Author request (wait for the broker's verdict if wait), answered
+//  within timeout_ms plus a grace. Returns 0 with *reply_p an Authored
+//  reply the caller frees, or the exit code after printing why (69 no
+//  answer, 65 an error reply).
+int ld_connect_author (zsock_t *sock, const char *topic, const char *type, const uint8_t *payload,
+                       size_t size, bool wait, uint32_t timeout_ms, ld_control_reply_t **reply_p);
+
 //  A DEALER to a broker's --listen endpoint. With broker_key (a public key
 //  file or text), CurveZMQ: the broker's key pinned, our pair from the
 //  identity secret file (required then); without it, plain tcp (an --open
