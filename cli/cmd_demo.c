@@ -77,24 +77,35 @@ s_now_ms (void)
     return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-//  Runs a query as the supervisor and prints its output under a title.
+//  Runs a query and prints its output under a title: as the supervisor
+//  reading the broker (it has no business writing), or, with control, as
+//  an office reading through its own node.
 static int
 s_query (ld_scenario_t *scenario, const char *dir, const char *title, const char *const *args,
-         const char *at, char *out)
+         const char *at, const char *control, char *out)
 {
     char log[PATH_MAX + 32];
     snprintf (log, sizeof log, "%.*s/queries.log", PATH_MAX - 32, dir);
     const char *argv[32];
     size_t n = 0;
-    for (size_t i = 0; args[i] && n < 20; i++)
+    for (size_t i = 0; args[i] && n < 16; i++)
         argv[n++] = args[i];
-    const char *common[] = {"--broker",     ld_scenario_broker (scenario),
-                            "--broker-key", ld_scenario_broker_key (scenario),
-                            "--identity",   ld_scenario_supervisor_identity (scenario),
-                            "--trust",      ld_scenario_root_pub (scenario),
-                            "--color",      isatty (STDOUT_FILENO) ? "always" : "never"};
-    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
-        argv[n++] = common[i];
+    if (control) {
+        argv[n++] = "--control";
+        argv[n++] = control;
+    }
+    else {
+        argv[n++] = "--broker";
+        argv[n++] = ld_scenario_broker (scenario);
+        argv[n++] = "--broker-key";
+        argv[n++] = ld_scenario_broker_key (scenario);
+        argv[n++] = "--identity";
+        argv[n++] = ld_scenario_supervisor_identity (scenario);
+    }
+    argv[n++] = "--trust";
+    argv[n++] = ld_scenario_root_pub (scenario);
+    argv[n++] = "--color";
+    argv[n++] = isatty (STDOUT_FILENO) ? "always" : "never";
     if (at) {
         argv[n++] = "--at";
         argv[n++] = at;
@@ -237,15 +248,18 @@ ld_cmd_demo (int argc, char **argv)
     const char *agreements[] = {"ledger", "agreements", NULL};
     const char *stats[] = {"stats", NULL};
     if (rc == EX_OK)
-        rc = s_query (scenario, dir, "龙广路街道大工委: resolutions and their tasks", resolutions,
-                      at, out);
+        rc = s_query (scenario, dir,
+                      "龙广路街道大工委: resolutions and their tasks (the supervisor)", resolutions,
+                      at, NULL, out);
     if (rc == EX_OK)
-        rc = s_query (scenario, dir, "生活桥社区: the double-reporting register (双报到)", reg, at,
-                      out);
+        rc = s_query (scenario, dir,
+                      "生活桥社区: the double-reporting register (双报到), through its own node",
+                      reg, at, ld_scenario_control (scenario, "shenghuoqiao"), out);
     if (rc == EX_OK)
-        rc = s_query (scenario, dir, "Co-building agreements (结对共建)", agreements, at, out);
+        rc =
+            s_query (scenario, dir, "Co-building agreements (结对共建)", agreements, at, NULL, out);
     if (rc == EX_OK)
-        rc = s_query (scenario, dir, "乌当区 in figures", stats, at, out);
+        rc = s_query (scenario, dir, "乌当区 in figures", stats, at, NULL, out);
     if (ld_scenario_stop (scenario) != 0 && rc == EX_OK)
         rc = EX_SOFTWARE;
     ld_scenario_destroy (&scenario);

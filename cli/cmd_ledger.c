@@ -34,6 +34,7 @@
 
 typedef struct {
     const char *query;
+    const char *control;
     const char *broker;
     const char *broker_key;
     const char *identity;
@@ -70,23 +71,26 @@ s_usage (FILE *out, bool stats)
 {
     if (stats)
         fprintf (out,
-                 "usage: liandong stats --broker EP [--broker-key PUB --identity FILE]\n"
-                 "                      --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
+                 "usage: liandong stats (--control ipc://NODE | --broker EP [--broker-key PUB\n"
+                 "                      --identity FILE]) --trust ROOT.pub [--path P] [--at TIME]\n"
+                 "                      [--json]\n"
                  "\n"
                  "The figures the seed article reports, from the ledger: paired units,\n"
                  "volunteer teams, people served, practical matters done, problems solved,\n"
                  "opinions collected and resolved, grid and compound counts, tasks overdue.\n");
     else {
         fprintf (out,
-                 "usage: liandong ledger QUERY --broker EP [--broker-key PUB --identity FILE]\n"
-                 "                       --trust ROOT.pub [--path P] [--at TIME] [--json]\n"
+                 "usage: liandong ledger QUERY (--control ipc://NODE | --broker EP\n"
+                 "                       [--broker-key PUB --identity FILE]) --trust ROOT.pub\n"
+                 "                       [--path P] [--at TIME] [--json]\n"
                  "\nqueries:\n");
         for (size_t i = 0; i < S_QUERY_COUNT; i++)
             fprintf (out, "  %-12s %s\n", s_queries[i].name, s_queries[i].summary);
     }
     fprintf (out,
              "\n"
-             "  --broker EP         the broker to read the events from (catch-up)\n"
+             "  --control EP        your node, which reads its broker for you\n"
+             "  --broker EP         or the broker itself (a supervisor without a node)\n"
              "  --broker-key PUB    pin the broker (CurveZMQ); needs --identity\n"
              "  --identity FILE     a certified key (a supervisor's, say) to read with\n"
              "  --trust ROOT.pub    the district's root (repeatable)\n"
@@ -128,6 +132,8 @@ s_load (const s_options_t *options, ld_ledger_t *ledger)
             return rc == LD_ERR_NOT_FOUND ? EX_NOINPUT : EX_USAGE;
         }
     }
+    if (options->control)
+        return ld_connect_catchup_control (options->control, "", s_add, ledger);
     return ld_connect_catchup (options->broker, options->broker_key, options->identity, "", s_add,
                                ledger);
 }
@@ -594,6 +600,7 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
 {
     static const struct option table[] = {
         {"broker", required_argument, NULL, 'b'},
+        {"control", required_argument, NULL, 'n'},
         {"broker-key", required_argument, NULL, 'k'},
         {"identity", required_argument, NULL, 'i'},
         {"trust", required_argument, NULL, 't'},
@@ -610,10 +617,13 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
     };
     options->at_ms = s_now_ms ();
     int opt;
-    while ((opt = getopt_long (argc, argv, "b:k:i:t:p:u:c:a:ojC:mh", table, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "b:n:k:i:t:p:u:c:a:ojC:mh", table, NULL)) != -1) {
         switch (opt) {
             case 'b':
                 options->broker = optarg;
+                break;
+            case 'n':
+                options->control = optarg;
                 break;
             case 'k':
                 options->broker_key = optarg;
@@ -674,8 +684,9 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
         s_usage (stderr, stats);
         return EX_USAGE;
     }
-    if (!options->broker) {
-        ld_cli_error ("--broker is required (the broker to read the events from)");
+    if (!options->broker == !options->control) {
+        ld_cli_error ("give --control ipc://NODE (your node reads for you) or --broker EP (a "
+                      "supervisor without a node)");
         return EX_USAGE;
     }
     if (options->root_count == 0) {

@@ -317,3 +317,90 @@ ld_connect_author (zsock_t *sock, const char *topic, const char *type, const uin
     *reply_p = reply;
     return EX_OK;
 }
+
+//  Decodes, verifies and hands on the events of one chunk. Returns 0, or
+//  what fn returned to stop.
+static int
+s_chunk (const Liandong__Sync__Events *events, ld_connect_event_fn *fn, void *arg, size_t *skipped)
+{
+    for (size_t i = 0; i < events->n_events; i++) {
+        const Liandong__Sync__Stored *stored = events->events[i];
+        ld_event_t *event = NULL;
+        char why[256];
+        ld_status_t rc = ld_event_decode (stored->envelope.data, stored->envelope.len, 0, &event,
+                                          why, sizeof why);
+        if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
+            snprintf (why, sizeof why, "%s", ld_status_text (rc));
+        int stop = 0;
+        if (rc != LD_OK) {
+            if ((*skipped)++ == 0)
+                ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s", stored->store_seq,
+                              why);
+        }
+        else
+            stop = fn (arg, event, stored->store_seq, stored->invalid);
+        ld_event_destroy (&event);
+        if (stop)
+            return stop;
+    }
+    return 0;
+}
+
+int
+ld_connect_catchup_control (const char *control, const char *prefix, ld_connect_event_fn *fn,
+                            void *arg)
+{
+    zsock_t *sock = NULL;
+    char err[512];
+    ld_status_t status = ld_connect_control (control, &sock, err, sizeof err);
+    if (status != LD_OK) {
+        ld_cli_error ("%s", err);
+        return status == LD_ERR_NOT_FOUND ? EX_UNAVAILABLE : EX_USAGE;
+    }
+    Liandong__Sync__Fetch fetch = LIANDONG__SYNC__FETCH__INIT;
+    fetch.tag = 1;
+    fetch.has_after = 1;
+    fetch.after = 0;
+    fetch.prefix = (char *) prefix;
+    ld_control_request_t request = LIANDONG__SYNC__CONTROL_REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__CONTROL_REQUEST__KIND_FETCH;
+    request.fetch = &fetch;
+    int code = EX_UNAVAILABLE;
+    size_t skipped = 0;
+    bool done = false;
+    while (!done) {
+        ld_control_reply_t *reply =
+            ld_connect_control_call (sock, &request, S_CATCHUP_MS, err, sizeof err);
+        if (!reply) {
+            ld_cli_error ("%s", err);
+            break;
+        }
+        if (reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_FETCHED) {
+            const Liandong__Sync__Events *events = reply->fetched->events;
+            int stop = s_chunk (events, fn, arg, &skipped);
+            if (stop) {
+                code = stop;
+                done = true;
+            }
+            else if (events->caught_up) {
+                code = EX_OK;
+                done = true;
+            }
+            //  the next Fetch of the tag is credit for one more chunk
+            fetch.has_more = 1;
+            fetch.more = 1;
+        }
+        else {
+            ld_cli_error ("the node could not fetch: %s",
+                          reply->kind_case == LIANDONG__SYNC__CONTROL_REPLY__KIND_ERROR
+                              ? reply->error->reason
+                              : "unexpected reply");
+            done = true;
+        }
+        ld_control_reply_free (&reply);
+    }
+    if (skipped > 1)
+        ld_cli_error ("skipped %zu events in all", skipped);
+    zsock_destroy (&sock);
+    return code;
+}

@@ -66,6 +66,11 @@ typedef int (ld_connect_event_fn) (void *arg, const ld_event_t *event, uint64_t 
 int ld_connect_catchup (const char *endpoint, const char *broker_key, const char *identity,
                         const char *prefix, ld_connect_event_fn *fn, void *arg);
 
+//  The same through a node (`--control ipc://NODE`): the node reads its
+//  broker with its own key and forwards the chunks (Fetch/Fetched).
+int ld_connect_catchup_control (const char *control, const char *prefix, ld_connect_event_fn *fn,
+                                void *arg);
+
 //  Waits up to timeout_ms for one Reply from a broker; NULL if none came
 //  or it did not decode (err says which). The reply is the caller's.
 ld_reply_t *ld_connect_broker_recv (zsock_t *sock, int timeout_ms, char *err, size_t err_size);

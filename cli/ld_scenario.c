@@ -159,6 +159,15 @@ ld_scenario_root_pub (ld_scenario_t *self)
     return self->root_pub;
 }
 
+const char *
+ld_scenario_control (ld_scenario_t *self, const char *slug)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (strcmp (self->actors[i].slug, slug) == 0 && self->actors[i].node)
+            return self->actors[i].control;
+    return NULL;
+}
+
 void
 ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands,
                     size_t *resolution_events)

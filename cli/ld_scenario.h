@@ -43,6 +43,9 @@ const char *ld_scenario_broker_key (ld_scenario_t *self);
 const char *ld_scenario_supervisor_identity (ld_scenario_t *self);
 const char *ld_scenario_root_pub (ld_scenario_t *self);
 
+//  The control endpoint of an office's node (ipc://...), or NULL.
+const char *ld_scenario_control (ld_scenario_t *self, const char *slug);
+
 //  How many events the play published, how many CLI commands it ran, and
 //  how many of the events lie under resolution/ (what a supervisor
 //  following resolution/ sees).

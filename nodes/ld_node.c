@@ -181,6 +181,14 @@ typedef struct {
     bool trust_synced;     //  caught up at least once: check before signing
     int64_t trust_at;      //  next Hello
     int64_t welcome_at;    //  last Welcome (or the connection's start)
+    //  a Fetch in progress (ledger queries through the node)
+    zsock_t *reader;      //  its own DEALER to the broker, made on the first Fetch
+    zframe_t *fetch_peer; //  the control client, or NULL
+    uint64_t fetch_tag;
+    int64_t fetch_deadline;
+    bool fetch_pending; //  the Catchup waits for the reader's connection
+    uint64_t fetch_after;
+    char fetch_prefix[LD_TOPIC_MAX + 1];
     bool has_broker_key;
     uint8_t broker_key[LD_KEY_BYTES];
 
@@ -689,6 +697,7 @@ s_on_feed (s_node_t *self, const Liandong__Sync__FeedReply *feed, int64_t now)
 }
 
 static ld_status_t s_broker_connect (s_node_t *self, char *err, size_t err_size);
+static zsock_t *s_broker_socket (s_node_t *self, char *err, size_t err_size);
 
 //  --------------------------------------------------------------------------
 //  Authority: the broker's roots and trust feeds
@@ -1325,6 +1334,127 @@ s_person_erase (s_node_t *self, zframe_t *peer, const Liandong__Sync__Erase *era
     ld_control_reply_send (self->control, peer, &reply);
 }
 
+//  --------------------------------------------------------------------------
+//  Fetch: a ledger query's catch-up, through the node
+
+#define S_FETCH_WAIT_MS 15000 //  no chunk this long: the fetch fails
+
+static void
+s_fetch_end (s_node_t *self)
+{
+    zframe_destroy (&self->fetch_peer);
+    self->fetch_deadline = INT64_MAX;
+}
+
+static void
+s_fetch (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Fetch *fetch)
+{
+    bool more = fetch->has_more && fetch->more;
+    if (more) {
+        //  credit for the open fetch, from its own client only
+        if (!self->fetch_peer || fetch->tag != self->fetch_tag
+            || !zframe_eq (self->fetch_peer, *peer_p))
+            return;
+        Liandong__Sync__Credit credit = LIANDONG__SYNC__CREDIT__INIT;
+        credit.chunks = 1;
+        ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+        request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CREDIT;
+        request.credit = &credit;
+        ld_request_send (self->reader, &request);
+        self->fetch_deadline = zclock_mono () + S_FETCH_WAIT_MS;
+        return;
+    }
+    if (self->fetch_peer) {
+        s_reply_error (self, *peer_p, LD_ERR_TOO_MANY,
+                       "the node serves one fetch at a time: try again shortly");
+        return;
+    }
+    char err[256];
+    if (!self->reader && !(self->reader = s_broker_socket (self, err, sizeof err))) {
+        s_reply_error (self, *peer_p, LD_ERR_USAGE, err);
+        return;
+    }
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = fetch->has_after ? fetch->after : 0;
+    catchup.prefix = fetch->prefix ? fetch->prefix : "";
+    catchup.credit = 1;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    //  A new connection takes a moment (the socket queues only toward a
+    //  completed connection): what it does not take now goes when it can.
+    self->fetch_peer = *peer_p;
+    *peer_p = NULL;
+    self->fetch_tag = fetch->tag;
+    self->fetch_deadline = zclock_mono () + S_FETCH_WAIT_MS;
+    self->fetch_pending = ld_request_send (self->reader, &request) != 0;
+    if (self->fetch_pending) {
+        self->fetch_after = catchup.after;
+        snprintf (self->fetch_prefix, sizeof self->fetch_prefix, "%s", catchup.prefix);
+    }
+}
+
+//  A Catchup the reader's connection did not take yet: again.
+static void
+s_fetch_retry (s_node_t *self)
+{
+    if (!self->fetch_peer || !self->fetch_pending)
+        return;
+    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
+    catchup.after = self->fetch_after;
+    catchup.prefix = self->fetch_prefix;
+    catchup.credit = 1;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
+    request.catchup = &catchup;
+    self->fetch_pending = ld_request_send (self->reader, &request) != 0;
+}
+
+//  The broker's chunks for the fetch, forwarded to its client.
+static void
+s_fetch_receive (s_node_t *self)
+{
+    while (self->reader && (zsock_events (self->reader) & ZMQ_POLLIN)) {
+        char err[256];
+        ld_reply_t *reply = ld_reply_recv (self->reader, err, sizeof err);
+        if (!reply || !self->fetch_peer) {
+            ld_reply_free (&reply);
+            continue;
+        }
+        if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_EVENTS) {
+            Liandong__Sync__Fetched fetched = LIANDONG__SYNC__FETCHED__INIT;
+            fetched.tag = self->fetch_tag;
+            fetched.events = reply->events;
+            ld_control_reply_t out = LIANDONG__SYNC__CONTROL_REPLY__INIT;
+            out.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_FETCHED;
+            out.fetched = &fetched;
+            ld_control_reply_send (self->control, self->fetch_peer, &out);
+            self->fetch_deadline = zclock_mono () + S_FETCH_WAIT_MS;
+            if (reply->events->caught_up)
+                s_fetch_end (self);
+        }
+        else if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_ERROR) {
+            ld_status_t status = ld_status_from_name (reply->error->status);
+            s_reply_error (self, self->fetch_peer,
+                           status == LD_STATUS_COUNT ? LD_ERR_UNAUTHORIZED : status,
+                           reply->error->reason);
+            s_fetch_end (self);
+        }
+        ld_reply_free (&reply);
+    }
+}
+
+static void
+s_fetch_expire (s_node_t *self, int64_t now)
+{
+    if (!self->fetch_peer || now < self->fetch_deadline)
+        return;
+    s_reply_error (self, self->fetch_peer, LD_ERR_IO,
+                   "no answer from the broker for the fetch; it is not reachable now");
+    s_fetch_end (self);
+    zsock_destroy (&self->reader); //  a fresh connection next time
+}
+
 //  Takes every control request available without blocking; Author
 //  requests are gathered for one group commit.
 static void
@@ -1352,6 +1482,8 @@ s_control_receive (s_node_t *self)
             s_reply_error (self, peer, rc, err);
         else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_RELAY)
             s_relay_start (self, &peer, request->relay);
+        else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_FETCH)
+            s_fetch (self, &peer, request->fetch);
         else if (request->kind_case == LIANDONG__SYNC__CONTROL_REQUEST__KIND_SEAL) {
             s_person_seal (self, peer, request->seal);
             //  protobuf-c unpacked the details from the frame: wipe both
@@ -1403,6 +1535,8 @@ s_poll_timeout (s_node_t *self, int64_t now)
         next = self->restore_at;
     if (self->trust_at < next)
         next = self->trust_at;
+    if (self->fetch_peer && self->fetch_deadline < next)
+        next = self->fetch_deadline;
     int64_t relay = s_relay_deadline (self);
     if (relay < next)
         next = relay;
@@ -1417,6 +1551,7 @@ s_tick (s_node_t *self, int64_t now)
     s_waiters_expire (self, now);
     s_relay_expire (self, now);
     s_relay_flush (self);
+    s_fetch_expire (self, now);
     if (ld_outbox_tick (self->outbox, now))
         zsys_debug ("node: no Ack in time; sending again from seq %" PRIu64,
                     ld_outbox_acked_seq (self->outbox) + 1);
@@ -1445,8 +1580,11 @@ s_node_actor (zsock_t *pipe, void *args)
             {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
             {zsock_resolve (self->broker), 0,
              ZMQ_POLLIN | (self->want_out || self->restore_unsent ? ZMQ_POLLOUT : 0), 0},
+            {self->reader ? zsock_resolve (self->reader) : NULL, 0,
+             ZMQ_POLLIN | (self->fetch_pending ? ZMQ_POLLOUT : 0), 0},
         };
-        int rc = zmq_poll (items, serving ? 3 : 1, serving ? s_poll_timeout (self, now) : -1);
+        int count = serving ? (self->reader ? 4 : 3) : 1;
+        int rc = zmq_poll (items, count, serving ? s_poll_timeout (self, now) : -1);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -1463,6 +1601,10 @@ s_node_actor (zsock_t *pipe, void *args)
             continue;
         if (items[2].revents & ZMQ_POLLIN)
             s_broker_receive (self);
+        if (count == 4 && (items[3].revents & ZMQ_POLLOUT))
+            s_fetch_retry (self);
+        if (count == 4 && (items[3].revents & ZMQ_POLLIN))
+            s_fetch_receive (self);
         if (items[1].revents & ZMQ_POLLIN)
             s_control_receive (self);
         if (!self->fatal)
@@ -1550,12 +1692,9 @@ s_load_state (s_node_t *self, const ld_node_config_t *config, char *err, size_t 
     return LD_OK;
 }
 
-//  The DEALER to the broker, made anew: at start, and when the broker has
-//  not answered a Hello for S_BROKER_SILENT_MS (libzmq does not reconnect
-//  after a refused CurveZMQ handshake, and a node may start before its
-//  certificate reaches the broker).
-static ld_status_t
-s_broker_connect (s_node_t *self, char *err, size_t err_size)
+//  A DEALER to the broker with the node's CurveZMQ keys (if pinned).
+static zsock_t *
+s_broker_socket (s_node_t *self, char *err, size_t err_size)
 {
     char endpoint[S_PATH_MAX + 16];
     snprintf (endpoint, sizeof endpoint, ">%s", self->broker_endpoint);
@@ -1570,18 +1709,33 @@ s_broker_connect (s_node_t *self, char *err, size_t err_size)
     ld_curve_t *curve = NULL;
     uint8_t broker_curve[LD_KEY_BYTES];
     if (self->has_broker_key) {
-        if (ld_curve_public_from_key (self->broker_key, broker_curve) != LD_OK)
-            return ld_fail (err, err_size, LD_ERR_USAGE, "the broker key is not a valid key");
+        if (ld_curve_public_from_key (self->broker_key, broker_curve) != LD_OK) {
+            ld_fail (err, err_size, LD_ERR_USAGE, "the broker key is not a valid key");
+            return NULL;
+        }
         curve = ld_curve_new (self->identity);
-        if (!curve)
-            return ld_fail (err, err_size, LD_ERR_NOMEM, "cannot convert the node key for CURVE");
+        if (!curve) {
+            ld_fail (err, err_size, LD_ERR_NOMEM, "cannot convert the node key for CURVE");
+            return NULL;
+        }
         broker.curve_secret = ld_curve_secret (curve);
         broker.curve_public = ld_curve_public (curve);
         broker.curve_server_key = broker_curve;
     }
-    zsock_destroy (&self->broker);
-    self->broker = ld_socket_new (&broker, err, err_size);
+    zsock_t *sock = ld_socket_new (&broker, err, err_size);
     ld_curve_destroy (&curve);
+    return sock;
+}
+
+//  The DEALER to the broker, made anew: at start, and when the broker has
+//  not answered a Hello for S_BROKER_SILENT_MS (libzmq does not reconnect
+//  after a refused CurveZMQ handshake, and a node may start before its
+//  certificate reaches the broker).
+static ld_status_t
+s_broker_connect (s_node_t *self, char *err, size_t err_size)
+{
+    zsock_destroy (&self->broker);
+    self->broker = s_broker_socket (self, err, err_size);
     return self->broker ? LD_OK : LD_ERR_USAGE;
 }
 
@@ -1683,6 +1837,8 @@ s_node_destroy (s_node_t **self_p)
     free (self->batch_bytes);
     ld_trust_destroy (&self->trust);
     free (self->roots_wire);
+    zframe_destroy (&self->fetch_peer);
+    zsock_destroy (&self->reader);
     free (self);
     *self_p = NULL;
 }

@@ -19,6 +19,7 @@ static const ld_codec_limit_t s_limits[] = {
     {"liandong.sync.Author", "topic", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
     {"liandong.sync.Author", "type", LD_TYPE_MAX, LD_ERR_BAD_TYPE, 0},
     {"liandong.sync.Author", "payload", LD_ENVELOPE_MAX_DEFAULT, 0, 0},
+    {"liandong.sync.Fetch", "prefix", LD_TOPIC_MAX, LD_ERR_TOPIC_TOO_LONG, 0},
     {"liandong.sync.Relay", "envelopes", LD_ENVELOPE_MAX_DEFAULT, 0, LD_SYNC_BATCH_MAX},
     {"liandong.sync.Relayed", "refusals", 0, 0, LD_SYNC_BATCH_MAX},
     {"liandong.sync.Welcome", "roots", 0, 0, 64},
