@@ -361,11 +361,15 @@ test_zap_probe_passes_with_handler_and_fails_without (void **state)
                       0);
 
     ld_zap_destroy (&fx->zap);
-    //  CURVE fails open now: the probe must say so
+    //  CURVE fails open now: the probe must fail. Usually the random key
+    //  gets in ("no ZAP handler"); while libzmq still closes the handler's
+    //  inproc socket in the background, the handshake may instead hang on
+    //  it ("no handshake verdict"): fail closed either way. (A broker that
+    //  never started a handler is test_transport's LD_TEST_NO_ZAP case.)
     assert_int_equal (ld_zap_probe (fx->endpoint, ld_curve_public (fx->server_curve), S_TIMEOUT_MS,
                                     err, sizeof err),
                       -1);
-    assert_non_null (strstr (err, "no ZAP handler"));
+    assert_true (strstr (err, "no ZAP handler") || strstr (err, "no handshake verdict"));
 }
 
 int
