@@ -170,6 +170,34 @@ ld_connect_number (const char *name, const char *text, uint64_t min, uint64_t ma
 #define S_CATCHUP_CREDIT 8
 #define S_CATCHUP_MS     10000 //  wait for one chunk
 
+//  Decodes, verifies and hands on the events of one chunk. Returns 0, or
+//  what fn returned to stop.
+static int
+s_chunk (const Liandong__Sync__Events *events, ld_connect_event_fn *fn, void *arg, size_t *skipped)
+{
+    for (size_t i = 0; i < events->n_events; i++) {
+        const Liandong__Sync__Stored *stored = events->events[i];
+        ld_event_t *event = NULL;
+        char why[256];
+        ld_status_t rc = ld_event_decode (stored->envelope.data, stored->envelope.len, 0, &event,
+                                          why, sizeof why);
+        if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
+            snprintf (why, sizeof why, "%s", ld_status_text (rc));
+        int stop = 0;
+        if (rc != LD_OK) {
+            if ((*skipped)++ == 0)
+                ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s", stored->store_seq,
+                              why);
+        }
+        else
+            stop = fn (arg, event, stored->store_seq, stored->invalid);
+        ld_event_destroy (&event);
+        if (stop)
+            return stop;
+    }
+    return 0;
+}
+
 int
 ld_connect_catchup (const char *endpoint, const char *broker_key, const char *identity,
                     const char *prefix, ld_connect_event_fn *fn, void *arg)
@@ -203,27 +231,10 @@ ld_connect_catchup (const char *endpoint, const char *broker_key, const char *id
         }
         else if (reply->kind_case == LIANDONG__SYNC__REPLY__KIND_EVENTS) {
             const Liandong__Sync__Events *events = reply->events;
-            for (size_t i = 0; i < events->n_events && !done; i++) {
-                const Liandong__Sync__Stored *stored = events->events[i];
-                ld_event_t *event = NULL;
-                char why[256];
-                ld_status_t rc = ld_event_decode (stored->envelope.data, stored->envelope.len, 0,
-                                                  &event, why, sizeof why);
-                if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
-                    snprintf (why, sizeof why, "%s", ld_status_text (rc));
-                if (rc != LD_OK) {
-                    if (skipped++ == 0)
-                        ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s",
-                                      stored->store_seq, why);
-                }
-                else {
-                    int stop = fn (arg, event, stored->store_seq, stored->invalid);
-                    if (stop) {
-                        code = stop;
-                        done = true;
-                    }
-                }
-                ld_event_destroy (&event);
+            int stop = s_chunk (events, fn, arg, &skipped);
+            if (stop) {
+                code = stop;
+                done = true;
             }
             if (!done && events->caught_up) {
                 code = EX_OK;
@@ -316,34 +327,6 @@ ld_connect_author (zsock_t *sock, const char *topic, const char *type, const uin
     }
     *reply_p = reply;
     return EX_OK;
-}
-
-//  Decodes, verifies and hands on the events of one chunk. Returns 0, or
-//  what fn returned to stop.
-static int
-s_chunk (const Liandong__Sync__Events *events, ld_connect_event_fn *fn, void *arg, size_t *skipped)
-{
-    for (size_t i = 0; i < events->n_events; i++) {
-        const Liandong__Sync__Stored *stored = events->events[i];
-        ld_event_t *event = NULL;
-        char why[256];
-        ld_status_t rc = ld_event_decode (stored->envelope.data, stored->envelope.len, 0, &event,
-                                          why, sizeof why);
-        if (rc == LD_OK && (rc = ld_event_verify (event)) != LD_OK)
-            snprintf (why, sizeof why, "%s", ld_status_text (rc));
-        int stop = 0;
-        if (rc != LD_OK) {
-            if ((*skipped)++ == 0)
-                ld_cli_error ("skipped an event at store seq %" PRIu64 ": %s", stored->store_seq,
-                              why);
-        }
-        else
-            stop = fn (arg, event, stored->store_seq, stored->invalid);
-        ld_event_destroy (&event);
-        if (stop)
-            return stop;
-    }
-    return 0;
 }
 
 int

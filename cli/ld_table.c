@@ -59,16 +59,23 @@ ld_table_align_right (ld_table_t *self, size_t index)
         scols_column_set_flags (column, scols_column_get_flags (column) | SCOLS_FL_RIGHT);
 }
 
-int
-ld_table_add (ld_table_t *self, const char *const *cells)
+//  A new row holding cells; NULL on failure.
+static struct libscols_line *
+s_add (ld_table_t *self, const char *const *cells)
 {
     struct libscols_line *line = scols_table_new_line (self->table, NULL);
     if (!line)
-        return -1;
+        return NULL;
     for (size_t i = 0; i < self->columns; i++)
         if (scols_line_set_data (line, i, cells[i] ? cells[i] : "") != 0)
-            return -1;
-    return 0;
+            return NULL;
+    return line;
+}
+
+int
+ld_table_add (ld_table_t *self, const char *const *cells)
+{
+    return s_add (self, cells) ? 0 : -1;
 }
 
 static int s_colors = -1; //  -1 auto (a terminal), 0 never, 1 always
@@ -82,13 +89,8 @@ ld_table_set_colors (int mode)
 int
 ld_table_add_marked (ld_table_t *self, const char *const *cells, const char *color)
 {
-    if (ld_table_add (self, cells) != 0)
-        return -1;
-    struct libscols_iter *iter = scols_new_iter (SCOLS_ITER_BACKWARD);
-    struct libscols_line *line = NULL;
-    int rc = iter ? scols_table_next_line (self->table, iter, &line) : -1;
-    scols_free_iter (iter);
-    if (rc != 0 || !line)
+    struct libscols_line *line = s_add (self, cells);
+    if (!line)
         return -1;
     return color ? scols_line_set_color (line, color) : 0;
 }

@@ -1346,6 +1346,8 @@ s_fetch_end (s_node_t *self)
     self->fetch_deadline = INT64_MAX;
 }
 
+static void s_fetch_send (s_node_t *self);
+
 static void
 s_fetch (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Fetch *fetch)
 {
@@ -1374,32 +1376,22 @@ s_fetch (s_node_t *self, zframe_t **peer_p, const Liandong__Sync__Fetch *fetch)
         s_reply_error (self, *peer_p, LD_ERR_USAGE, err);
         return;
     }
-    Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
-    catchup.after = fetch->has_after ? fetch->after : 0;
-    catchup.prefix = fetch->prefix ? fetch->prefix : "";
-    catchup.credit = 1;
-    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
-    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_CATCHUP;
-    request.catchup = &catchup;
-    //  A new connection takes a moment (the socket queues only toward a
-    //  completed connection): what it does not take now goes when it can.
     self->fetch_peer = *peer_p;
     *peer_p = NULL;
     self->fetch_tag = fetch->tag;
     self->fetch_deadline = zclock_mono () + S_FETCH_WAIT_MS;
-    self->fetch_pending = ld_request_send (self->reader, &request) != 0;
-    if (self->fetch_pending) {
-        self->fetch_after = catchup.after;
-        snprintf (self->fetch_prefix, sizeof self->fetch_prefix, "%s", catchup.prefix);
-    }
+    self->fetch_after = fetch->has_after ? fetch->after : 0;
+    snprintf (self->fetch_prefix, sizeof self->fetch_prefix, "%s",
+              fetch->prefix ? fetch->prefix : "");
+    s_fetch_send (self);
 }
 
-//  A Catchup the reader's connection did not take yet: again.
+//  Sends the fetch's Catchup. A new connection takes a moment (the socket
+//  queues only toward a completed one): what it does not take now stays
+//  pending and goes when the socket is writable.
 static void
-s_fetch_retry (s_node_t *self)
+s_fetch_send (s_node_t *self)
 {
-    if (!self->fetch_peer || !self->fetch_pending)
-        return;
     Liandong__Sync__Catchup catchup = LIANDONG__SYNC__CATCHUP__INIT;
     catchup.after = self->fetch_after;
     catchup.prefix = self->fetch_prefix;
@@ -1601,8 +1593,9 @@ s_node_actor (zsock_t *pipe, void *args)
             continue;
         if (items[2].revents & ZMQ_POLLIN)
             s_broker_receive (self);
-        if (count == 4 && (items[3].revents & ZMQ_POLLOUT))
-            s_fetch_retry (self);
+        if (count == 4 && (items[3].revents & ZMQ_POLLOUT) && self->fetch_peer
+            && self->fetch_pending)
+            s_fetch_send (self);
         if (count == 4 && (items[3].revents & ZMQ_POLLIN))
             s_fetch_receive (self);
         if (items[1].revents & ZMQ_POLLIN)
