@@ -58,6 +58,7 @@
 
 #include "ld_guard.h"
 #include "ld_payload.h"
+#include "ld_peer.h"
 #include "ld_socket.h"
 #include "ld_store.h"
 #include "ld_sync.h"
@@ -76,12 +77,23 @@
 #define S_ZAP_PROBE_MS       5000 //  start-up: the probe's handshake verdict
 #define S_REBIND_TRIES       100  //  live rebind: the old listener closes asynchronously
 #define S_REBIND_WAIT_MS     10
+#define S_EVIDENCE_MAX       16 //  versions of one forked seq sent as its proof
 
-//  One Publish between its arrival and its Ack.
+//  One Publish between its arrival and its Ack, or one chunk a --follow
+//  link pulled (peer set, no routing id) between its arrival and
+//  ld_peer_ingested.
 typedef struct {
     uint64_t ticket;
     zframe_t *routing_id;
-    ld_request_t *request; //  owns the envelope bytes
+    ld_request_t *request; //  owns the envelope bytes of a Publish
+    ld_reply_t *reply;     //  owns the envelope bytes of a pulled FeedReply
+    ld_peer_t *peer;       //  the link that pulled it
+    uint64_t round;        //  the link's round
+    uint64_t batch;        //  echoed in the Ack
+    //  replication (Publish.relay from a broker, or pulled): no receipt,
+    //  authors outside the selection refused, cut events stored marked
+    bool relay;
+    ld_status_t *cut; //  relay: why an event is stored marked invalid (LD_OK: valid)
     ld_verify_job_t verify;
     ld_append_result_t *results;
     bool verified;
@@ -114,12 +126,17 @@ typedef struct {
     uint64_t next_ticket;
     zhashx_t *streams; //  hex routing id -> s_stream_t
     char receipt_topic[64];
+    ld_peer_t *peers[LD_PEER_MAX];
+    size_t peer_count;
     bool terminated;
     bool fatal;
     bool disk_full;
     //  counters, for logs and status
     uint64_t received, stored, duplicates, refused, malformed, unauthorized;
 } s_self_t;
+
+static void s_selection (void *arg, ld_selection_t *selection);
+static int s_peer_ingest (void *arg, ld_peer_t *peer, ld_reply_t **reply_p, uint64_t round);
 
 struct _ld_broker_t {
     zactor_t *actor;
@@ -152,10 +169,42 @@ s_job_destroy (s_job_t **job_p)
     free ((void *) job->verify.envelopes);
     free ((void *) job->verify.sizes);
     free (job->results);
+    free (job->cut);
     ld_request_free (&job->request);
+    ld_reply_free (&job->reply);
     zframe_destroy (&job->routing_id);
     free (job);
     *job_p = NULL;
+}
+
+//  Fills a new job's arrays for count envelopes (borrowed from the message
+//  the job owns). Returns the job, or NULL (destroyed) if out of memory.
+static s_job_t *
+s_job_fill (s_self_t *self, s_job_t *job, const ProtobufCBinaryData *events, size_t count)
+{
+    job->ticket = self->next_ticket++;
+    size_t slots = count ? count : 1;
+    job->verify.count = count;
+    job->verify.envelope_max = self->config.envelope_max;
+    const uint8_t **envelopes = calloc (slots, sizeof *envelopes);
+    size_t *sizes = calloc (slots, sizeof *sizes);
+    job->verify.events = calloc (slots, sizeof *job->verify.events);
+    job->verify.status = calloc (slots, sizeof *job->verify.status);
+    job->verify.reasons = calloc (slots, sizeof *job->verify.reasons);
+    job->results = calloc (slots, sizeof *job->results);
+    job->cut = calloc (slots, sizeof *job->cut);
+    job->verify.envelopes = envelopes;
+    job->verify.sizes = sizes;
+    if (!envelopes || !sizes || !job->verify.events || !job->verify.status || !job->verify.reasons
+        || !job->results || !job->cut) {
+        s_job_destroy (&job);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        envelopes[i] = events[i].data;
+        sizes[i] = events[i].len;
+    }
+    return job;
 }
 
 //  A job for a decoded Publish; takes the request and the routing id.
@@ -169,30 +218,8 @@ s_job_new (s_self_t *self, zframe_t **routing_id_p, ld_request_t **request_p)
     *routing_id_p = NULL;
     job->request = *request_p;
     *request_p = NULL;
-    job->ticket = self->next_ticket++;
-    Liandong__Sync__Publish *publish = job->request->publish;
-    size_t count = publish->n_events;
-    size_t slots = count ? count : 1;
-    job->verify.count = count;
-    job->verify.envelope_max = self->config.envelope_max;
-    const uint8_t **envelopes = calloc (slots, sizeof *envelopes);
-    size_t *sizes = calloc (slots, sizeof *sizes);
-    job->verify.events = calloc (slots, sizeof *job->verify.events);
-    job->verify.status = calloc (slots, sizeof *job->verify.status);
-    job->verify.reasons = calloc (slots, sizeof *job->verify.reasons);
-    job->results = calloc (slots, sizeof *job->results);
-    job->verify.envelopes = envelopes;
-    job->verify.sizes = sizes;
-    if (!envelopes || !sizes || !job->verify.events || !job->verify.status || !job->verify.reasons
-        || !job->results) {
-        s_job_destroy (&job);
-        return NULL;
-    }
-    for (size_t i = 0; i < count; i++) {
-        envelopes[i] = publish->events[i].data;
-        sizes[i] = publish->events[i].len;
-    }
-    return job;
+    job->batch = job->request->publish->batch;
+    return s_job_fill (self, job, job->request->publish->events, job->request->publish->n_events);
 }
 
 static void
@@ -289,6 +316,12 @@ s_handle_heads (s_self_t *self, zframe_t *routing_id)
         Liandong__Sync__HeadsReply heads_reply = LIANDONG__SYNC__HEADS_REPLY__INIT;
         heads_reply.n_heads = count;
         heads_reply.heads = pointers;
+        ld_selection_t selection;
+        s_selection (self, &selection);
+        heads_reply.has_select_all = true;
+        heads_reply.select_all = selection.all;
+        heads_reply.n_select = selection.count;
+        heads_reply.select = (char **) selection.paths;
         ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
         reply.kind_case = LIANDONG__SYNC__REPLY__KIND_HEADS;
         reply.heads = &heads_reply;
@@ -303,6 +336,7 @@ typedef struct {
     ProtobufCBinaryData *events;
     size_t count;
     size_t bytes;
+    uint64_t only_seq; //  evidence: the seq wanted
 } s_feed_chunk_t;
 
 static int
@@ -329,7 +363,7 @@ s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest
         s_send_error (self, routing_id, LD_ERR_BAD_KEY, "feed request for a malformed key");
         return;
     }
-    s_feed_chunk_t chunk = {calloc (LD_SYNC_BATCH_MAX, sizeof (ProtobufCBinaryData)), 0, 0};
+    s_feed_chunk_t chunk = {calloc (LD_SYNC_BATCH_MAX, sizeof (ProtobufCBinaryData)), 0, 0, 0};
     if (!chunk.events) {
         s_send_error (self, routing_id, LD_ERR_NOMEM, "out of memory");
         return;
@@ -355,6 +389,111 @@ s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest
     for (size_t i = 0; i < chunk.count; i++)
         free (chunk.events[i].data);
     free (chunk.events);
+}
+
+//  The versions of a frozen author's seq head + 1: the fork's proof, for a
+//  peer that has not proven it yet.
+static int
+s_collect_evidence (void *arg, const ld_stored_t *stored)
+{
+    s_feed_chunk_t *chunk = arg;
+    if (stored->store_seq != chunk->only_seq)
+        return 0; //  evidence rows carry the event's seq in store_seq
+    if (chunk->count == S_EVIDENCE_MAX)
+        return 1;
+    return s_collect_feed (arg, stored);
+}
+
+static void
+s_handle_evidence (s_self_t *self, zframe_t *routing_id, Liandong__Sync__EvidenceRequest *request)
+{
+    if (request->author.len != LD_KEY_BYTES) {
+        s_send_error (self, routing_id, LD_ERR_BAD_KEY, "evidence request for a malformed key");
+        return;
+    }
+    s_feed_chunk_t chunk = {calloc (S_EVIDENCE_MAX, sizeof (ProtobufCBinaryData)), 0, 0, 0};
+    if (!chunk.events) {
+        s_send_error (self, routing_id, LD_ERR_NOMEM, "out of memory");
+        return;
+    }
+    ld_head_t head = {0};
+    ld_status_t rc = LD_OK;
+    if (ld_store_head (self->store, request->author.data, &head) == LD_OK && head.frozen) {
+        chunk.only_seq = head.seq + 1;
+        rc = ld_store_read_evidence (self->store, request->author.data, s_collect_evidence, &chunk);
+    }
+    if (rc != LD_OK)
+        s_send_error (self, routing_id, rc, "cannot read the evidence");
+    else {
+        Liandong__Sync__FeedReply feed = LIANDONG__SYNC__FEED_REPLY__INIT;
+        feed.author = request->author;
+        feed.n_events = chunk.count;
+        feed.events = chunk.events;
+        feed.done = true;
+        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_FEED;
+        reply.feed = &feed;
+        ld_reply_send (self->router, routing_id, &reply);
+    }
+    for (size_t i = 0; i < chunk.count; i++)
+        free (chunk.events[i].data);
+    free (chunk.events);
+}
+
+static void
+s_handle_broker_status (s_self_t *self, zframe_t *routing_id,
+                        Liandong__Sync__BrokerStatusRequest *request)
+{
+    Liandong__Sync__BrokerStatus status = LIANDONG__SYNC__BROKER_STATUS__INIT;
+    status.key.data = (uint8_t *) ld_identity_public_key (self->config.identity);
+    status.key.len = LD_KEY_BYTES;
+    status.last_seq = ld_store_last_seq (self->store);
+    ld_head_t *heads = NULL;
+    size_t count = 0;
+    if (ld_store_heads (self->store, &heads, &count) != LD_OK) {
+        s_send_error (self, routing_id, LD_ERR_NOMEM, "cannot read the head vector");
+        return;
+    }
+    status.authors = count;
+    for (size_t i = 0; i < count; i++) {
+        status.events += heads[i].seq;
+        status.frozen += heads[i].frozen;
+    }
+    free (heads);
+    Liandong__Sync__PeerStatus peers[LD_PEER_MAX];
+    Liandong__Sync__PeerStatus *peer_ptrs[LD_PEER_MAX];
+    for (size_t i = 0; i < self->peer_count; i++) {
+        ld_peer_status (self->peers[i], &peers[i]);
+        peer_ptrs[i] = &peers[i];
+    }
+    status.n_peers = self->peer_count;
+    status.peers = peer_ptrs;
+    ld_selection_t selection;
+    s_selection (self, &selection);
+    status.has_select_all = true;
+    status.select_all = selection.all;
+    status.n_select = selection.count;
+    status.select = (char **) selection.paths;
+    uint8_t heads_digest[LD_ID_BYTES], events_digest[LD_ID_BYTES];
+    if (request->has_digest && request->digest) {
+        uint64_t events = 0, invalid = 0;
+        ld_status_t rc =
+            ld_store_digest (self->store, heads_digest, events_digest, &events, &invalid);
+        if (rc != LD_OK) {
+            s_send_error (self, routing_id, rc, "cannot digest the store");
+            return;
+        }
+        status.has_heads_digest = status.has_events_digest = status.has_invalid = true;
+        status.heads_digest.data = heads_digest;
+        status.heads_digest.len = LD_ID_BYTES;
+        status.events_digest.data = events_digest;
+        status.events_digest.len = LD_ID_BYTES;
+        status.invalid = invalid;
+    }
+    ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+    reply.kind_case = LIANDONG__SYNC__REPLY__KIND_BROKER_STATUS;
+    reply.broker_status = &status;
+    ld_reply_send (self->router, routing_id, &reply);
 }
 
 //  --------------------------------------------------------------------------
@@ -729,16 +868,77 @@ s_revoke_sessions (s_self_t *self, const uint8_t key[LD_KEY_BYTES])
 //  Ingest
 
 static void
-s_handle_publish (s_self_t *self, zframe_t **routing_id_p, ld_request_t **request_p)
+s_job_start (s_self_t *self, s_job_t *job)
 {
-    s_job_t *job = s_job_new (self, routing_id_p, request_p);
-    if (!job)
-        return; //  out of memory: no Ack, the client resends
     self->received += job->verify.count;
     zlistx_add_end (self->jobs, job);
     zactor_t *worker = self->workers[self->next_worker];
     self->next_worker = (self->next_worker + 1) % self->worker_count;
     zsock_send (worker, "sp", "JOB", &job->verify);
+}
+
+static void
+s_handle_publish (s_self_t *self, zframe_t **routing_id_p, ld_request_t **request_p,
+                  const uint8_t *sender)
+{
+    bool relay = (*request_p)->publish->has_relay && (*request_p)->publish->relay;
+    if (relay && self->guard && !self->config.open
+        && (!sender || ld_guard_level (self->guard, sender) != LD_LEVEL_BROKER)) {
+        s_send_error (self, *routing_id_p, LD_ERR_UNAUTHORIZED,
+                      "only a broker (a key certified at level broker) may relay events");
+        return;
+    }
+    s_job_t *job = s_job_new (self, routing_id_p, request_p);
+    if (!job)
+        return; //  out of memory: no Ack, the client resends
+    job->relay = relay;
+    s_job_start (self, job);
+}
+
+//  ld_peer_env_t.ingest: a chunk a link pulled goes through the same
+//  verification, authority and store as any Publish, as a relay.
+static int
+s_peer_ingest (void *arg, ld_peer_t *peer, ld_reply_t **reply_p, uint64_t round)
+{
+    s_self_t *self = arg;
+    if (zlistx_size (self->jobs) >= 4 * S_JOBS_IN_FLIGHT_MAX)
+        return -1;
+    s_job_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return -1;
+    job->reply = *reply_p;
+    *reply_p = NULL;
+    job->peer = peer;
+    job->round = round;
+    job->relay = true;
+    job = s_job_fill (self, job, job->reply->feed->events, job->reply->feed->n_events);
+    if (!job)
+        return -1;
+    s_job_start (self, job);
+    return 0;
+}
+
+//  ld_peer_env_t.selection: --replicate paths, else the broker's own
+//  certified paths; every feed with --open or --replicate "".
+static void
+s_selection (void *arg, ld_selection_t *selection)
+{
+    s_self_t *self = arg;
+    memset (selection, 0, sizeof *selection);
+    if (!self->guard) {
+        selection->all = true;
+        return;
+    }
+    if (self->config.replicate_count > 0) {
+        for (size_t i = 0; i < self->config.replicate_count && i < LD_SELECT_MAX; i++) {
+            if (!*self->config.replicate[i])
+                selection->all = true;
+            selection->paths[selection->count++] = self->config.replicate[i];
+        }
+        return;
+    }
+    selection->count = ld_guard_paths (self->guard, ld_identity_public_key (self->config.identity),
+                                       selection->paths, LD_SELECT_MAX);
 }
 
 //  Reads one request from the ROUTER; false if none was waiting.
@@ -782,7 +982,13 @@ s_recv_request (s_self_t *self)
             s_handle_hello (self, routing_id);
             break;
         case LIANDONG__SYNC__REQUEST__KIND_PUBLISH:
-            s_handle_publish (self, &routing_id, &request);
+            s_handle_publish (self, &routing_id, &request, sender);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_EVIDENCE:
+            s_handle_evidence (self, routing_id, request->evidence);
+            break;
+        case LIANDONG__SYNC__REQUEST__KIND_BROKER_STATUS:
+            s_handle_broker_status (self, routing_id, request->broker_status);
             break;
         case LIANDONG__SYNC__REQUEST__KIND_CATCHUP:
             s_handle_catchup (self, routing_id, sender, request->catchup);
@@ -875,7 +1081,7 @@ s_send_ack (s_self_t *self, s_job_t *job, ld_status_t group_status)
     }
     self->refused += n_refusals;
     Liandong__Sync__Ack ack = LIANDONG__SYNC__ACK__INIT;
-    ack.batch = job->request->publish->batch;
+    ack.batch = job->batch;
     ack.n_heads = n_heads;
     ack.heads = head_ptrs;
     ack.n_refusals = n_refusals;
@@ -893,6 +1099,44 @@ done:
     free (refusals);
 }
 
+//  A committed job (or one refused whole with group_status): its Ack, or
+//  for a chunk a link pulled, the outcome the link goes on from.
+static void
+s_job_done (s_self_t *self, s_job_t *job, ld_status_t group_status)
+{
+    if (!job->peer) {
+        s_send_ack (self, job, group_status);
+        return;
+    }
+    ld_peer_ingest_t outcome = {.round = job->round};
+    if (job->reply->feed->author.len == LD_KEY_BYTES)
+        memcpy (outcome.author, job->reply->feed->author.data, LD_KEY_BYTES);
+    if (group_status != LD_OK)
+        outcome.retry = true;
+    for (size_t i = 0; group_status == LD_OK && i < job->verify.count; i++) {
+        ld_status_t status = job->verify.status[i];
+        if (status == LD_OK)
+            status = job->results[i].status;
+        ld_event_t *event = job->verify.events[i];
+        if (event && ld_event_seq (event) > outcome.last_seq)
+            outcome.last_seq = ld_event_seq (event);
+        if (status == LD_OK && !job->results[i].duplicate)
+            outcome.stored++;
+        else if (status == LD_ERR_CHAIN)
+            outcome.chain = true;
+        else if (status == LD_ERR_GAP || status == LD_ERR_AWAITING_CERT || status == LD_ERR_FULL)
+            outcome.retry = true;
+        else if (status != LD_OK && status != LD_ERR_FORK && status != LD_ERR_FROZEN
+                 && status != LD_ERR_NOT_SELECTED) {
+            if (!outcome.refused)
+                zsys_warning ("broker: refused an event pulled from a peer: %s: %s",
+                              ld_status_name (status), job->verify.reasons[i]);
+            outcome.refused = true;
+        }
+    }
+    ld_peer_ingested (job->peer, &outcome);
+}
+
 //  The feed-level check (ld_guard.h) of a job's verified events, before
 //  they are added: a refused event keeps its status and reason and is not
 //  stored; "awaiting-certificate" is acknowledged as a retry.
@@ -901,14 +1145,34 @@ s_check_authority (s_self_t *self, s_job_t *job)
 {
     if (!self->guard)
         return;
+    ld_selection_t selection;
+    s_selection (self, &selection);
     for (size_t i = 0; i < job->verify.count; i++) {
         ld_event_t *event = job->verify.events[i];
         if (!event)
             continue;
         char reason[LD_VERIFIER_REASON_MAX];
-        ld_status_t rc = ld_guard_check (self->guard, event, reason, sizeof reason);
+        ld_status_t rc = LD_OK;
+        if (job->relay && !selection.all) {
+            ld_select_t selected = ld_guard_selects (self->guard, ld_event_author (event),
+                                                     selection.paths, selection.count);
+            if (selected == LD_SELECT_NO)
+                rc = ld_fail (reason, sizeof reason, LD_ERR_NOT_SELECTED,
+                              "this broker does not hold the author's feed");
+            else if (selected == LD_SELECT_UNKNOWN)
+                rc = ld_fail (reason, sizeof reason, LD_ERR_AWAITING_CERT,
+                              "the author's certificate has not arrived here yet");
+        }
+        if (rc == LD_OK)
+            rc = ld_guard_check (self->guard, event, reason, sizeof reason);
         if (rc == LD_OK)
             continue;
+        if (job->relay && (rc == LD_ERR_REVOKED || rc == LD_ERR_NOT_CERTIFIED)) {
+            //  Another broker stored it before it learned of the cut: hold
+            //  it too, marked, so that both end with the same events.
+            job->cut[i] = rc;
+            continue;
+        }
         job->verify.status[i] = rc;
         snprintf (job->verify.reasons[i], LD_VERIFIER_REASON_MAX, "%s", reason);
         ld_event_destroy (&job->verify.events[i]);
@@ -1103,10 +1367,23 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
                 job->results[i] = results[k++];
         free (events);
         free (results);
+        //  Relayed events past a cut are stored marked, as a cut learned
+        //  later would have marked them.
+        for (size_t i = 0; rc == LD_OK && i < count; i++) {
+            ld_event_t *event = job->verify.events[i];
+            if (!event || job->cut[i] == LD_OK || job->results[i].status != LD_OK
+                || job->results[i].duplicate)
+                continue;
+            uint64_t seq = ld_event_seq (event);
+            rc = ld_store_mark_invalid (self->store, ld_event_author (event), seq - 1, seq,
+                                        ld_status_name (job->cut[i]), NULL);
+            if (rc != LD_OK)
+                snprintf (err, sizeof err, "cannot mark a relayed event: %s", ld_status_text (rc));
+        }
     }
     ld_event_t *receipt = NULL;
     uint64_t receipt_seq = 0;
-    if (rc == LD_OK)
+    if (rc == LD_OK && !group[0]->relay) //  s_commit_ready groups relays apart
         receipt = s_add_receipt (self, group, group_count, now, &receipt_seq, &rc);
     if (rc == LD_OK)
         rc = ld_store_commit (self->store, err, sizeof err);
@@ -1115,7 +1392,7 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
             zsys_error ("broker: disk full, refusing new events until space returns: %s", err);
         self->disk_full = true;
         for (size_t g = 0; g < group_count; g++)
-            s_send_ack (self, group[g], LD_ERR_FULL);
+            s_job_done (self, group[g], LD_ERR_FULL);
         ld_event_destroy (&receipt);
         return true;
     }
@@ -1134,9 +1411,10 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
     //  Trust first, then the Acks: a client told its certificate is stored
     //  may connect at once, so the ZAP handler must already admit the key.
     bool settled = s_settle_authority (self, group, group_count);
+    uint64_t stored_before = self->stored;
     for (size_t g = 0; settled && g < group_count; g++) {
         s_job_t *job = group[g];
-        s_send_ack (self, job, LD_OK);
+        s_job_done (self, job, LD_OK);
         for (size_t i = 0; i < job->verify.count; i++) {
             if (!job->verify.events[i] || job->results[i].status != LD_OK)
                 continue;
@@ -1151,6 +1429,9 @@ s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
     if (receipt && settled)
         s_publish_live (self, receipt, receipt_seq);
     ld_event_destroy (&receipt);
+    if (self->stored > stored_before)
+        for (size_t p = 0; p < self->peer_count; p++)
+            ld_peer_local_stored (self->peers[p]);
     return settled;
 }
 
@@ -1164,7 +1445,9 @@ s_commit_ready (s_self_t *self)
         size_t group_count = 0, events = 0;
         s_job_t *job = zlistx_first (self->jobs);
         while (job && job->verified && group_count < S_JOBS_IN_FLIGHT_MAX
-               && (group_count == 0 || events + job->verify.count <= LD_RECEIPT_RANGES_MAX)) {
+               && (group_count == 0
+                   || (events + job->verify.count <= LD_RECEIPT_RANGES_MAX
+                       && job->relay == group[0]->relay))) {
             group[group_count++] = job;
             events += job->verify.count;
             job = zlistx_next (self->jobs);
@@ -1242,6 +1525,51 @@ s_bind_live (s_self_t *self, char *err, size_t err_size)
     if (file) {
         fprintf (file, "%s\n", zsock_endpoint (self->pub));
         fclose (file);
+    }
+    return 0;
+}
+
+//  The --follow links; they connect at once and sync from the first loop.
+static int
+s_start_peers (s_self_t *self, char *err, size_t err_size)
+{
+    if (self->config.follow_count > LD_PEER_MAX) {
+        snprintf (err, err_size, "at most %d --follow links", LD_PEER_MAX);
+        return -1;
+    }
+    if (self->config.replicate_count > LD_SELECT_MAX) {
+        snprintf (err, err_size, "at most %d --replicate paths", LD_SELECT_MAX);
+        return -1;
+    }
+    ld_peer_env_t env = {
+        .store = self->store,
+        .guard = self->guard,
+        .curve = self->curve,
+        .selection = s_selection,
+        .ingest = s_peer_ingest,
+        .arg = self,
+    };
+    for (size_t i = 0; i < self->config.follow_count; i++) {
+        char endpoint[256];
+        uint8_t key[LD_KEY_BYTES];
+        bool has_key = false;
+        if (ld_peer_parse (self->config.follow[i], endpoint, sizeof endpoint, key, &has_key, err,
+                           err_size)
+            != LD_OK)
+            return -1;
+        if (!has_key && !self->config.open) {
+            snprintf (err, err_size,
+                      "--follow '%s': a --trust broker pins the brokers it follows: "
+                      "tcp://HOST:PORT=KEY",
+                      self->config.follow[i]);
+            return -1;
+        }
+        self->peers[i] = ld_peer_new (endpoint, has_key ? key : NULL, &env);
+        if (!self->peers[i]) {
+            snprintf (err, err_size, "out of memory");
+            return -1;
+        }
+        self->peer_count++;
     }
     return 0;
 }
@@ -1329,7 +1657,7 @@ s_start (s_self_t *self, char *err, size_t err_size)
     snprintf (self->receipt_topic, sizeof self->receipt_topic,
               "receipt/%02x%02x%02x%02x%02x%02x%02x%02x/", key[0], key[1], key[2], key[3], key[4],
               key[5], key[6], key[7]);
-    return 0;
+    return s_start_peers (self, err, err_size);
 }
 
 static void
@@ -1344,6 +1672,8 @@ s_stop (s_self_t *self)
         s_job_destroy (&job);
     }
     zlistx_destroy (&self->jobs);
+    for (size_t i = 0; i < self->peer_count; i++)
+        ld_peer_destroy (&self->peers[i]);
     zhashx_destroy (&self->streams);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
@@ -1384,7 +1714,9 @@ s_broker_actor (zsock_t *pipe, void *args)
     }
     zstr_sendf (pipe, "READY listen=%s live=%s", zsock_endpoint (self.router),
                 zsock_endpoint (self.pub));
-    zmq_pollitem_t items[3 + LD_BROKER_WORKERS_MAX];
+    zmq_pollitem_t items[3 + LD_BROKER_WORKERS_MAX + 2 * LD_PEER_MAX];
+    zsock_t *peer_socks[2 * LD_PEER_MAX];
+    ld_peer_t *peer_of[2 * LD_PEER_MAX];
     while (!self.terminated && !self.fatal) {
         size_t n = 0;
         items[n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
@@ -1400,11 +1732,30 @@ s_broker_actor (zsock_t *pipe, void *args)
         if (self.zap)
             items[n++] =
                 (zmq_pollitem_t){zsock_resolve (ld_zap_actor (self.zap)), 0, ZMQ_POLLIN, 0};
+        //  Links first: a tick may replace their sockets.
+        long peer_wait = S_HOUSEKEEPING_MS;
+        int64_t now = zclock_mono ();
+        for (size_t p = 0; p < self.peer_count; p++) {
+            int64_t wait = ld_peer_tick (self.peers[p], now);
+            if (wait < peer_wait)
+                peer_wait = (long) wait;
+        }
+        size_t peer_item = n, peer_socks_count = 0;
+        for (size_t p = 0; p < self.peer_count; p++) {
+            size_t got = ld_peer_sockets (self.peers[p], peer_socks + peer_socks_count);
+            for (size_t k = 0; k < got; k++) {
+                peer_of[peer_socks_count] = self.peers[p];
+                items[n++] = (zmq_pollitem_t){zsock_resolve (peer_socks[peer_socks_count]), 0,
+                                              ZMQ_POLLIN, 0};
+                peer_socks_count++;
+            }
+        }
         bool streams_pending = false;
         for (s_stream_t *s = zhashx_first (self.streams); s && !streams_pending;
              s = zhashx_next (self.streams))
             streams_pending = s->credit > 0;
-        long timeout = streams_pending ? 0 : S_HOUSEKEEPING_MS;
+        long timeout = streams_pending ? 0 : peer_wait;
+
         if (zmq_poll (items, (int) n, timeout) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
@@ -1421,6 +1772,9 @@ s_broker_actor (zsock_t *pipe, void *args)
                         && s_recv_request (&self);
              i++)
             ;
+        for (size_t k = 0; k < peer_socks_count; k++)
+            if (items[peer_item + k].revents & ZMQ_POLLIN)
+                ld_peer_readable (peer_of[k], peer_socks[k]);
         s_collect_verified (&self);
         if (!s_commit_ready (&self))
             break;

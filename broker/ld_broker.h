@@ -50,6 +50,13 @@ typedef struct {
     size_t trust_count;
     const uint8_t (*allow)[LD_KEY_BYTES]; //  --allow-subscriber keys: may read; borrowed
     size_t allow_count;
+    //  Federation (ld_peer.h): brokers to follow, each "tcp://HOST:PORT=KEY"
+    //  (or "tcp://HOST:PORT" with open); and the org paths whose feeds this
+    //  broker holds (NULL: its own certified paths; one "" path: every feed).
+    const char *const *follow;
+    size_t follow_count;
+    const char *const *replicate;
+    size_t replicate_count;
     bool test_no_zap; //  tests only (LD_TEST_NO_ZAP=1): start no ZAP handler, so
                       //  that the start-up probe must catch it
 } ld_broker_config_t;

@@ -271,3 +271,64 @@ ld_guard_keys (ld_guard_t *self, uint8_t (**keys_p)[LD_KEY_BYTES], size_t *count
     *count_p = n;
     return LD_OK;
 }
+
+//  ---- replication: which feeds a broker holds ----
+
+#define S_GRANTS_MAX 16
+
+static bool
+s_certifies (ld_level_t level)
+{
+    const ld_authority_t *row = ld_authority_find ("trust.certify", level);
+    return ld_authority_allows (row, level) && row->certifies != 0;
+}
+
+static bool
+s_prefix (const char *prefix, const char *text)
+{
+    return strncmp (prefix, text, strlen (prefix)) == 0;
+}
+
+ld_select_t
+ld_guard_selects (ld_guard_t *self, const uint8_t author[LD_KEY_BYTES], const char *const *paths,
+                  size_t count)
+{
+    const char *held[S_GRANTS_MAX];
+    size_t held_count = 0;
+    ld_level_t level = ld_trust_grants (self->trust, author, held, S_GRANTS_MAX, &held_count);
+    if (level == LD_LEVEL_COUNT)
+        return LD_SELECT_UNKNOWN;
+    if (s_certifies (level))
+        return LD_SELECT_YES;
+    for (size_t i = 0; i < held_count; i++)
+        for (size_t j = 0; j < count; j++)
+            if (s_prefix (paths[j], held[i]) || s_prefix (held[i], paths[j]))
+                return LD_SELECT_YES;
+    return LD_SELECT_NO;
+}
+
+size_t
+ld_guard_paths (ld_guard_t *self, const uint8_t key[LD_KEY_BYTES], const char **paths, size_t max)
+{
+    size_t count = 0;
+    ld_trust_grants (self->trust, key, paths, max, &count);
+    return count;
+}
+
+unsigned
+ld_guard_rank (ld_guard_t *self, const uint8_t author[LD_KEY_BYTES])
+{
+    for (size_t i = 0; i < self->root_count; i++)
+        if (memcmp (self->roots[i].key, author, LD_KEY_BYTES) == 0)
+            return 0;
+    ld_level_t level = ld_trust_level (self->trust, author);
+    if (level == LD_LEVEL_COUNT)
+        return 3;
+    return s_certifies (level) ? 1 : 2;
+}
+
+ld_level_t
+ld_guard_level (ld_guard_t *self, const uint8_t key[LD_KEY_BYTES])
+{
+    return ld_trust_level (self->trust, key);
+}

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ld_authority.h"
 #include "ld_event.h"
 #include "ld_limits.h"
 #include "ld_status.h"
@@ -82,5 +83,26 @@ bool ld_guard_admits (ld_guard_t *self, const uint8_t key[LD_KEY_BYTES]);
 //  Every key that may publish now (roots and keys with a valid, uncut
 //  certificate), for the ZAP table: a malloc'ed array the caller frees.
 ld_status_t ld_guard_keys (ld_guard_t *self, uint8_t (**keys_p)[LD_KEY_BYTES], size_t *count_p);
+
+//  Whether a broker that holds the feeds under `paths` (count of them;
+//  DESIGN.md section 5) holds author's feed: yes if the author's org path
+//  lies under or above one of them, or its level may certify (a trust
+//  feed); unknown while the author holds no level here (its certificate
+//  has not arrived: ask again later).
+typedef enum { LD_SELECT_NO, LD_SELECT_YES, LD_SELECT_UNKNOWN } ld_select_t;
+ld_select_t ld_guard_selects (ld_guard_t *self, const uint8_t author[LD_KEY_BYTES],
+                              const char *const *paths, size_t count);
+
+//  The org paths key holds (at most max, borrowed until the next fold);
+//  returns their number.
+size_t ld_guard_paths (ld_guard_t *self, const uint8_t key[LD_KEY_BYTES], const char **paths,
+                       size_t max);
+
+//  The level key holds now; LD_LEVEL_COUNT if none.
+ld_level_t ld_guard_level (ld_guard_t *self, const uint8_t key[LD_KEY_BYTES]);
+
+//  Rank of author for replication order, trust feeds first: 0 a root, 1 a
+//  level that may certify, 2 any other level, 3 no level yet.
+unsigned ld_guard_rank (ld_guard_t *self, const uint8_t author[LD_KEY_BYTES]);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ld_broker.h"
+#include "ld_peer.h"
 #include "ld_cli.h"
 #include "ld_daemon.h"
 #include "ld_identity.h"
@@ -50,6 +51,7 @@ s_usage (FILE *out)
              "usage: liandong broker --data DIR --listen tcp://HOST:PORT [--identity FILE]\n"
              "                       (--trust ROOT.pub [--trust ...] [--allow-subscriber KEY ...]\n"
              "                        | --open) [--live tcp://HOST:PORT] [--workers N]\n"
+             "                       [--follow tcp://HOST:PORT=KEY ...] [--replicate PATH ...]\n"
              "\n"
              "Verifies, stores and acknowledges signed events, publishes them live and\n"
              "serves catch-up. Clients are given only the --listen endpoint.\n"
@@ -65,6 +67,17 @@ s_usage (FILE *out)
              "  --live EP         where live events are published; default: the --listen\n"
              "                    host on a port kept in DIR/live.endpoint\n"
              "  --workers N       verifier threads (default: one per core)\n"
+             "  --follow tcp://HOST:PORT=KEY\n"
+             "                    keep this broker and the one at HOST:PORT on the same events\n"
+             "                    (pull what it has, push what it lacks; repeatable). KEY pins\n"
+             "                    its key (ed25519:... or its identity.pub); with --open the\n"
+             "                    link is plain tcp and =KEY may be left out\n"
+             "  --replicate PATH  hold the feeds of authors under or above this org path, and\n"
+             "                    every trust feed (repeatable; \"\" holds every feed);\n"
+             "                    default: this broker's own certified paths\n"
+             "\n"
+             "Federation (docs/FEDERATION.md): both sides must be certified at level broker;\n"
+             "a link's state is shown by 'liandong status --broker EP'.\n"
              "\n"
              "Prints 'ready listen=EP live=EP' on stdout once it serves. SIGINT or SIGTERM\n"
              "stop it cleanly. A storage I/O error stops it with exit code 74.\n");
@@ -110,16 +123,20 @@ ld_cmd_broker (int argc, char **argv)
         {"workers", required_argument, NULL, 'w'},
         {"trust", required_argument, NULL, 't'},
         {"allow-subscriber", required_argument, NULL, 'a'},
+        {"follow", required_argument, NULL, 'f'},
+        {"replicate", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ld_broker_config_t config = {0};
     const char *identity_path = NULL;
     const char *trust[S_TRUST_MAX];
+    const char *follow[LD_PEER_MAX];
+    const char *replicate[LD_SELECT_MAX];
     uint8_t allow[S_ALLOW_MAX][LD_KEY_BYTES]; //  8 KiB
     char err[512];
     int opt;
-    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:t:a:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "d:l:i:oL:w:t:a:f:r:h", options, NULL)) != -1) {
         switch (opt) {
             case 'd':
                 config.data_dir = optarg;
@@ -157,6 +174,36 @@ ld_cmd_broker (int argc, char **argv)
             case 'L':
                 config.live = optarg;
                 break;
+            case 'f': {
+                if (config.follow_count == LD_PEER_MAX) {
+                    ld_cli_error ("at most %d --follow links", LD_PEER_MAX);
+                    return EX_USAGE;
+                }
+                char endpoint[256];
+                uint8_t key[LD_KEY_BYTES];
+                bool has_key;
+                if (ld_peer_parse (optarg, endpoint, sizeof endpoint, key, &has_key, err,
+                                   sizeof err)
+                    != LD_OK) {
+                    ld_cli_error ("%s", err);
+                    return EX_USAGE;
+                }
+                follow[config.follow_count++] = optarg;
+                break;
+            }
+            case 'r':
+                if (config.replicate_count == LD_SELECT_MAX) {
+                    ld_cli_error ("at most %d --replicate paths", LD_SELECT_MAX);
+                    return EX_USAGE;
+                }
+                if (*optarg && ld_topic_check (optarg, strlen (optarg)) != LD_OK) {
+                    ld_cli_error ("--replicate '%s': an org path is ASCII slugs each ending in "
+                                  "'/', e.g. wudang/xinguang/",
+                                  optarg);
+                    return EX_USAGE;
+                }
+                replicate[config.replicate_count++] = optarg;
+                break;
             case 'w': {
                 char *end;
                 long workers = strtol (optarg, &end, 10);
@@ -190,6 +237,20 @@ ld_cmd_broker (int argc, char **argv)
         return EX_USAGE;
     }
     config.trust = trust;
+    config.follow = follow;
+    config.replicate = replicate;
+    if (config.open && config.replicate_count) {
+        ld_cli_error ("--replicate selects feeds by their authors' certificates: it needs "
+                      "--trust (an --open broker holds every feed)");
+        return EX_USAGE;
+    }
+    for (size_t i = 0; i < config.follow_count && !config.open; i++)
+        if (!strchr (follow[i], '=')) {
+            ld_cli_error ("--follow '%s': a --trust broker pins the brokers it follows: "
+                          "tcp://HOST:PORT=KEY (KEY: ed25519:... or the peer's identity.pub)",
+                          follow[i]);
+            return EX_USAGE;
+        }
     config.allow = (const uint8_t (*)[LD_KEY_BYTES]) allow;
     //  Tests only: start without the ZAP handler, so that the probe must
     //  catch it (tests/integration/test_transport.c).

@@ -38,7 +38,7 @@ static const s_command_t s_commands[] = {
     {"tail", ld_cmd_tail, "follow a broker's events: catch up, then live, gap-free"},
     {"cert", ld_cmd_cert, "certify, revoke, rotate keys; show the trust hierarchy"},
     {"import", ld_cmd_import, "bring offline-signed events to a node or a broker"},
-    {"status", ld_cmd_status, "what a node knows of itself: key, level, paths, feed, acks"},
+    {"status", ld_cmd_status, "a node's key, level, paths, feed, acks; a broker's store, links"},
     {"ledger", ld_cmd_ledger, "the ledger: resolutions, tasks, register, agreements, ..."},
     {"stats", ld_cmd_stats, "the figures the article reports, from the ledger"},
     //  the action commands (cli/ld_action.c: one table row per verb)

@@ -39,6 +39,12 @@
     write. Migrations run in order from PRAGMA user_version, each in its own
     transaction (s_migrations).
 
+    Digests (ld_store_digest): one read of (authors.key, frozen) joined to
+    (seq, id, invalid), in key order then seq order, both from the UNIQUE
+    indexes, so no sort; envelopes are not read (a record's columns are
+    found through its header; with events far below a page, none spills
+    into overflow pages that would have to be walked to reach `invalid`).
+
     The head of each author (highest seq and its id) is cached in memory,
     loaded at open from the (aid, seq) index; a batch that fails rolls the
     cache back with the transaction (the undo log in s_batch_t).
@@ -63,6 +69,7 @@
 #include "ld_faultvfs.h"
 
 #include <czmq.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +170,7 @@ typedef enum {
     S_PERSON_PUT,
     S_PERSON_GET,
     S_PERSON_ERASE,
+    S_DIGEST,
     S_STATEMENT_COUNT
 } s_statement_t;
 
@@ -206,6 +214,10 @@ static const char *s_sql[S_STATEMENT_COUNT] = {
     [S_PERSON_GET] = "SELECT key, salt, sealed, erased_ms FROM persons WHERE commitment = ?1",
     [S_PERSON_ERASE] = "UPDATE persons SET key = NULL, salt = NULL, sealed = NULL,"
                        " erased_ms = ?2 WHERE commitment = ?1 AND erased_ms IS NULL",
+    //  authors.key is UNIQUE (an index in key order) and events has
+    //  UNIQUE (aid, seq): the rows come in this order without a sort
+    [S_DIGEST] = "SELECT a.key, a.frozen, e.seq, e.id, e.invalid FROM authors a"
+                 " LEFT JOIN events e ON e.aid = a.aid ORDER BY a.key, e.seq",
 };
 
 struct _ld_store_t {
@@ -1044,4 +1056,91 @@ ld_store_mark_invalid (ld_store_t *self, const uint8_t author_key[LD_KEY_BYTES],
     if (rc == SQLITE_OK && changed_p)
         *changed_p = (size_t) sqlite3_changes (self->db);
     return s_sqlite_status (rc);
+}
+
+//  --------------------------------------------------------------------------
+//  Digests
+
+#define S_U64_BYTES 8
+
+//  One author's head into the heads digest: author || seq (big-endian) ||
+//  head id || frozen, as ld_store.h specifies.
+static void
+s_digest_head (crypto_generichash_state *state, const uint8_t key[LD_KEY_BYTES], uint64_t seq,
+               const uint8_t id[LD_ID_BYTES], bool frozen)
+{
+    uint8_t seq_bytes[S_U64_BYTES];
+    for (int i = 0; i < S_U64_BYTES; i++)
+        seq_bytes[i] = (uint8_t) (seq >> (8 * (S_U64_BYTES - 1 - i)));
+    uint8_t frozen_byte = frozen ? 1 : 0;
+    crypto_generichash_update (state, key, LD_KEY_BYTES);
+    crypto_generichash_update (state, seq_bytes, sizeof seq_bytes);
+    crypto_generichash_update (state, id, LD_ID_BYTES);
+    crypto_generichash_update (state, &frozen_byte, 1);
+}
+
+ld_status_t
+ld_store_digest (ld_store_t *self, uint8_t heads_digest[LD_ID_BYTES],
+                 uint8_t events_digest[LD_ID_BYTES], uint64_t *events_p, uint64_t *invalid_p)
+{
+    crypto_generichash_state heads, events;
+    crypto_generichash_init (&heads, NULL, 0, LD_ID_BYTES);
+    crypto_generichash_init (&events, NULL, 0, LD_ID_BYTES);
+    //  The author whose rows are being read: its head is hashed when the
+    //  next author's first row (or the end) shows its last event.
+    uint8_t key[LD_KEY_BYTES], head_id[LD_ID_BYTES];
+    uint64_t head_seq = 0, event_count = 0, invalid_count = 0;
+    bool have_author = false, frozen = false;
+    ld_status_t status = LD_OK;
+    sqlite3_stmt *stmt = self->stmt[S_DIGEST];
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes (stmt, 0) != LD_KEY_BYTES) {
+            status = LD_ERR_CORRUPT;
+            break;
+        }
+        const uint8_t *row_key = sqlite3_column_blob (stmt, 0);
+        if (!have_author || memcmp (row_key, key, LD_KEY_BYTES) != 0) {
+            //  an author with nothing stored and no fork has no head (as
+            //  in ld_store_heads); the store never keeps such a row
+            if (have_author && (head_seq > 0 || frozen))
+                s_digest_head (&heads, key, head_seq, head_id, frozen);
+            memcpy (key, row_key, LD_KEY_BYTES);
+            frozen = sqlite3_column_int (stmt, 1) != 0;
+            head_seq = 0;
+            memset (head_id, 0, LD_ID_BYTES);
+            have_author = true;
+        }
+        if (sqlite3_column_type (stmt, 2) == SQLITE_NULL)
+            continue; //  a frozen author with no event left (forked at seq 1)
+        if (sqlite3_column_bytes (stmt, 3) != LD_ID_BYTES) {
+            status = LD_ERR_CORRUPT;
+            break;
+        }
+        head_seq = (uint64_t) sqlite3_column_int64 (stmt, 2);
+        memcpy (head_id, sqlite3_column_blob (stmt, 3), LD_ID_BYTES);
+        const char *invalid = (const char *) sqlite3_column_text (stmt, 4);
+        crypto_generichash_update (&events, head_id, LD_ID_BYTES);
+        //  the mark and its NUL: "" for a valid event, so marks cannot run
+        //  into the next id
+        crypto_generichash_update (&events, (const uint8_t *) (invalid ? invalid : ""),
+                                   invalid ? strlen (invalid) + 1 : 1);
+        event_count++;
+        if (invalid)
+            invalid_count++;
+    }
+    if (status == LD_OK && rc != SQLITE_DONE)
+        status = s_sqlite_status (rc);
+    sqlite3_reset (stmt);
+    if (status != LD_OK)
+        return status;
+    if (have_author && (head_seq > 0 || frozen))
+        s_digest_head (&heads, key, head_seq, head_id, frozen);
+    crypto_generichash_final (&heads, heads_digest, LD_ID_BYTES);
+    crypto_generichash_final (&events, events_digest, LD_ID_BYTES);
+    if (events_p)
+        *events_p = event_count;
+    if (invalid_p)
+        *invalid_p = invalid_count;
+    return LD_OK;
 }

@@ -134,6 +134,20 @@ ld_status_t ld_store_head (ld_store_t *self, const uint8_t author[LD_KEY_BYTES],
 //  by author key; the caller frees it.
 ld_status_t ld_store_heads (ld_store_t *self, ld_head_t **heads_p, size_t *count_p);
 
+//  Digests of what the store holds, identical on two stores exactly when they hold the same
+//  feeds, heads, fork freezes and invalid marks: heads_digest is BLAKE2b-256 (ld_hash_id or
+//  crypto_generichash) over the head vector sorted by author key, each head as author (32) ||
+//  seq (8 bytes big-endian) || head id (32, zeros if seq 0) || frozen (1 byte);
+//  events_digest over every stored event in (author key, seq) order, each as id (32) ||
+//  the invalid mark's text || a NUL byte ("" when valid). *events_p and *invalid_p (if not NULL)
+//  get the number of events and of events marked invalid. Reads every event id: O(events).
+//  Store seqs, arrival order and receipts' positions play no part. Inside an open transaction
+//  the digests include its uncommitted writes. Errors: LD_ERR_CORRUPT (a stored key or id of
+//  the wrong size), LD_ERR_IO, LD_ERR_NOMEM; the outputs are then unset.
+ld_status_t ld_store_digest (ld_store_t *self, uint8_t heads_digest[LD_ID_BYTES],
+                             uint8_t events_digest[LD_ID_BYTES], uint64_t *events_p,
+                             uint64_t *invalid_p);
+
 //  Marks author's events with after_seq < seq <= until_seq invalid for
 //  `why` (a status name such as "revoked"), or clears their marks when why
 //  is NULL. Events are never deleted: a revocation learned after the

@@ -971,6 +971,23 @@ ld_trust_level (ld_trust_t *self, const uint8_t key[LD_KEY_BYTES])
     return index == S_NONE ? LD_LEVEL_COUNT : self->keys[index].level;
 }
 
+ld_level_t
+ld_trust_grants (ld_trust_t *self, const uint8_t key[LD_KEY_BYTES], const char **paths, size_t max,
+                 size_t *count_p)
+{
+    *count_p = 0;
+    if (s_settle (self) != LD_OK)
+        return LD_LEVEL_COUNT;
+    uint32_t index = s_find (self, key);
+    if (index == S_NONE)
+        return LD_LEVEL_COUNT;
+    const s_key_t *held = &self->keys[index];
+    for (size_t i = 0; held->level != LD_LEVEL_COUNT && i < held->grant_count && *count_p < max;
+         i++)
+        paths[(*count_p)++] = held->grants[i].path;
+    return held->level;
+}
+
 //  Keys sorted by their bytes, so that output never shows arrival order.
 static int
 s_key_compare (const void *a, const void *b)

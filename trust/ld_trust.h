@@ -117,6 +117,12 @@ ld_status_t ld_trust_valid (ld_trust_t *self, const uint8_t author[LD_KEY_BYTES]
 //  or if recomputing the state ran out of memory.
 ld_level_t ld_trust_level (ld_trust_t *self, const uint8_t key[LD_KEY_BYTES]);
 
+//  The level a key holds now and the org paths of its grants (at most max,
+//  borrowed: valid until the next fold), for a broker choosing which feeds
+//  it holds. LD_LEVEL_COUNT (and *count_p 0) if the key holds no level.
+ld_level_t ld_trust_grants (ld_trust_t *self, const uint8_t key[LD_KEY_BYTES], const char **paths,
+                            size_t max, size_t *count_p);
+
 //  What changed for one key since the last ld_trust_marks call.
 typedef struct {
     uint8_t author[LD_KEY_BYTES];

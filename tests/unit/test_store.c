@@ -1,6 +1,6 @@
 /*  test_store.c -- the event store: chains, duplicates, forks, reads, heads,
-    durability across close and reopen; per-person secrets and their
-    erasure from the files. */
+    durability across close and reopen, invalid marks, the digests two
+    stores compare; per-person secrets and their erasure from the files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@ typedef struct {
     char dir[64];
     char path[128];
     ld_store_t *store;
+    ld_store_t *other; //  a second store, for the digest tests (DIR/other.db)
     ld_identity_t *authors[AUTHORS];
     //  the last event each author signed: next seq and prev
     uint64_t next_seq[AUTHORS];
@@ -57,6 +58,7 @@ teardown (void **state)
 {
     fixture_t *fx = *state;
     ld_store_destroy (&fx->store);
+    ld_store_destroy (&fx->other);
     for (int i = 0; i < AUTHORS; i++)
         ld_identity_destroy (&fx->authors[i]);
     char cmd[128];
@@ -613,6 +615,215 @@ test_store_marks_events_invalid_and_deletes_nothing (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Digests
+
+#define S_DIGEST_AUTHORS    3
+#define S_DIGEST_PER_AUTHOR 4
+
+typedef struct {
+    uint8_t heads[LD_ID_BYTES];
+    uint8_t events[LD_ID_BYTES];
+    uint64_t count, invalid;
+} s_digest_t;
+
+static s_digest_t
+s_digest (ld_store_t *store)
+{
+    s_digest_t digest;
+    assert_int_equal (
+        ld_store_digest (store, digest.heads, digest.events, &digest.count, &digest.invalid),
+        LD_OK);
+    return digest;
+}
+
+static bool
+s_digests_equal (const s_digest_t *a, const s_digest_t *b)
+{
+    return memcmp (a->heads, b->heads, LD_ID_BYTES) == 0
+           && memcmp (a->events, b->events, LD_ID_BYTES) == 0;
+}
+
+//  The heads digest as ld_store.h spells it, from the head vector.
+static void
+s_heads_digest_by_hand (ld_store_t *store, uint8_t digest[LD_ID_BYTES])
+{
+    ld_head_t *heads;
+    size_t count;
+    assert_int_equal (ld_store_heads (store, &heads, &count), LD_OK);
+    crypto_generichash_state hash;
+    crypto_generichash_init (&hash, NULL, 0, LD_ID_BYTES);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t seq[8], frozen = heads[i].frozen;
+        for (int b = 0; b < 8; b++)
+            seq[b] = (uint8_t) (heads[i].seq >> (56 - 8 * b));
+        crypto_generichash_update (&hash, heads[i].author, LD_KEY_BYTES);
+        crypto_generichash_update (&hash, seq, sizeof seq);
+        crypto_generichash_update (&hash, heads[i].id, LD_ID_BYTES);
+        crypto_generichash_update (&hash, &frozen, 1);
+    }
+    crypto_generichash_final (&hash, digest, LD_ID_BYTES);
+    free (heads);
+}
+
+static void
+s_append_to (ld_store_t *store, ld_event_t *event, ld_status_t expected)
+{
+    ld_append_result_t result;
+    assert_int_equal (ld_store_append (store, &event, 1, 1, &result, NULL, 0), LD_OK);
+    assert_int_equal (result.status, expected);
+}
+
+//  Opens fx->other and fills both stores with the same events of three
+//  authors in two arrival orders: fx->store author by author, fx->other
+//  round-robin from the last author, so every store seq names another
+//  event. events[a][s] keeps author a's seq s+1; the caller destroys them.
+static void
+s_fill_two_stores (fixture_t *fx, ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR])
+{
+    char path[160];
+    snprintf (path, sizeof path, "%s/other.db", fx->dir);
+    assert_int_equal (ld_store_open (path, &fx->other, NULL, 0), LD_OK);
+    for (int a = 0; a < S_DIGEST_AUTHORS; a++)
+        for (int s = 0; s < S_DIGEST_PER_AUTHOR; s++) {
+            events[a][s] = s_next_event (fx, a, "note/wudang/", "digest");
+            s_append_to (fx->store, events[a][s], LD_OK);
+        }
+    for (int s = 0; s < S_DIGEST_PER_AUTHOR; s++)
+        for (int a = S_DIGEST_AUTHORS - 1; a >= 0; a--)
+            s_append_to (fx->other, events[a][s], LD_OK);
+}
+
+static void
+s_destroy_events (ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR])
+{
+    for (int a = 0; a < S_DIGEST_AUTHORS; a++)
+        for (int s = 0; s < S_DIGEST_PER_AUTHOR; s++)
+            ld_event_destroy (&events[a][s]);
+}
+
+static void
+test_store_digests_agree_whatever_the_arrival_order (void **state)
+{
+    fixture_t *fx = *state;
+    s_digest_t empty = s_digest (fx->store);
+    assert_int_equal (empty.count, 0);
+    ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR];
+    s_fill_two_stores (fx, events);
+    //  store seq 2 is author 0's seq 2 in one, author 1's seq 1 in the other
+    collected_t first = {0}, other_first = {0};
+    assert_int_equal (ld_store_read_after (fx->store, 0, "", 2, s_collect, &first), LD_OK);
+    assert_int_equal (ld_store_read_after (fx->other, 0, "", 2, s_collect, &other_first), LD_OK);
+    assert_int_equal (first.store_seqs[1], other_first.store_seqs[1]);
+    assert_int_equal (first.seqs[1], 2);
+    assert_int_equal (other_first.seqs[1], 1);
+
+    s_digest_t one = s_digest (fx->store), two = s_digest (fx->other);
+    assert_true (s_digests_equal (&one, &two));
+    assert_false (s_digests_equal (&one, &empty));
+    assert_int_equal (one.count, S_DIGEST_AUTHORS * S_DIGEST_PER_AUTHOR);
+    assert_int_equal (two.count, one.count);
+    assert_int_equal (one.invalid, 0);
+    uint8_t by_hand[LD_ID_BYTES];
+    s_heads_digest_by_hand (fx->store, by_hand);
+    assert_memory_equal (one.heads, by_hand, LD_ID_BYTES);
+    //  a reopen reads the same from the files
+    ld_store_destroy (&fx->other);
+    char path[160];
+    snprintf (path, sizeof path, "%s/other.db", fx->dir);
+    assert_int_equal (ld_store_open (path, &fx->other, NULL, 0), LD_OK);
+    two = s_digest (fx->other);
+    assert_true (s_digests_equal (&one, &two));
+    s_destroy_events (events);
+}
+
+static void
+test_store_digests_change_with_one_more_event (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR];
+    s_fill_two_stores (fx, events);
+    ld_event_t *more = s_next_event (fx, 1, "note/wudang/", "one more");
+    s_append_to (fx->other, more, LD_OK);
+    s_digest_t one = s_digest (fx->store), two = s_digest (fx->other);
+    assert_memory_not_equal (one.heads, two.heads, LD_ID_BYTES);
+    assert_memory_not_equal (one.events, two.events, LD_ID_BYTES);
+    assert_int_equal (two.count, one.count + 1);
+    //  once both hold it they agree again
+    s_append_to (fx->store, more, LD_OK);
+    one = s_digest (fx->store);
+    assert_true (s_digests_equal (&one, &two));
+    ld_event_destroy (&more);
+    s_destroy_events (events);
+}
+
+static void
+test_store_events_digest_changes_with_an_invalid_mark (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR];
+    s_fill_two_stores (fx, events);
+    const uint8_t *key = ld_identity_public_key (fx->authors[1]);
+    assert_int_equal (ld_store_mark_invalid (fx->other, key, 1, UINT64_MAX, "revoked", NULL),
+                      LD_OK);
+    s_digest_t one = s_digest (fx->store), two = s_digest (fx->other);
+    //  the heads are the same; the marks are not
+    assert_memory_equal (one.heads, two.heads, LD_ID_BYTES);
+    assert_memory_not_equal (one.events, two.events, LD_ID_BYTES);
+    assert_int_equal (two.invalid, S_DIGEST_PER_AUTHOR - 1);
+    assert_int_equal (two.count, one.count);
+    //  another mark on the same events differs too
+    assert_int_equal (ld_store_mark_invalid (fx->store, key, 1, UINT64_MAX, "not-certified", NULL),
+                      LD_OK);
+    one = s_digest (fx->store);
+    assert_int_equal (one.invalid, two.invalid);
+    assert_memory_not_equal (one.events, two.events, LD_ID_BYTES);
+    //  the same mark agrees
+    assert_int_equal (ld_store_mark_invalid (fx->store, key, 1, UINT64_MAX, "revoked", NULL),
+                      LD_OK);
+    one = s_digest (fx->store);
+    assert_true (s_digests_equal (&one, &two));
+    s_destroy_events (events);
+}
+
+//  A fork at seq 3 (the feed ends at 2) and one at seq 1 (nothing left of
+//  the feed, only the frozen head).
+static void
+test_store_digests_change_with_a_fork_freeze (void **state)
+{
+    fixture_t *fx = *state;
+    ld_event_t *events[S_DIGEST_AUTHORS][S_DIGEST_PER_AUTHOR];
+    s_fill_two_stores (fx, events);
+    memcpy (fx->prev[0], ld_event_id (events[0][1]), LD_ID_BYTES);
+    fx->next_seq[0] = 3;
+    ld_event_t *fork3 = s_next_event (fx, 0, "note/wudang/", "another seq 3");
+    fx->next_seq[2] = 1;
+    ld_event_t *fork1 = s_next_event (fx, 2, "note/wudang/", "another seq 1");
+    s_digest_t before = s_digest (fx->other);
+
+    s_append_to (fx->other, fork3, LD_ERR_FORK);
+    s_digest_t one = s_digest (fx->store), two = s_digest (fx->other);
+    assert_memory_not_equal (one.heads, two.heads, LD_ID_BYTES);
+    assert_memory_not_equal (one.events, two.events, LD_ID_BYTES);
+    assert_int_equal (two.count, one.count - 2);
+    s_append_to (fx->other, fork1, LD_ERR_FORK);
+    s_digest_t three = s_digest (fx->other);
+    assert_memory_not_equal (three.heads, two.heads, LD_ID_BYTES);
+    assert_int_equal (three.count, two.count - S_DIGEST_PER_AUTHOR);
+    uint8_t by_hand[LD_ID_BYTES]; //  frozen heads, one of them at seq 0
+    s_heads_digest_by_hand (fx->other, by_hand);
+    assert_memory_equal (three.heads, by_hand, LD_ID_BYTES);
+    assert_false (s_digests_equal (&three, &before));
+    //  the same proofs in the other store: they agree again
+    s_append_to (fx->store, fork1, LD_ERR_FORK);
+    s_append_to (fx->store, fork3, LD_ERR_FORK);
+    one = s_digest (fx->store);
+    assert_true (s_digests_equal (&one, &three));
+    ld_event_destroy (&fork3);
+    ld_event_destroy (&fork1);
+    s_destroy_events (events);
+}
+
+//  --------------------------------------------------------------------------
 //  Per-person secrets
 
 //  True if needle occurs in the file at path (a missing file holds nothing).
@@ -789,6 +1000,14 @@ main (void)
         cmocka_unit_test_setup_teardown (test_store_keeps_meta_values, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_migrates_a_version_1_store, setup, teardown),
         cmocka_unit_test_setup_teardown (test_store_marks_events_invalid_and_deletes_nothing, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_digests_agree_whatever_the_arrival_order, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_digests_change_with_one_more_event, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (test_store_events_digest_changes_with_an_invalid_mark,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_store_digests_change_with_a_fork_freeze, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (test_store_keeps_a_person_s_secret_across_reopen, setup,
                                          teardown),
