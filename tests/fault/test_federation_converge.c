@@ -355,46 +355,60 @@ teardown (void **state)
     return 0;
 }
 
-//  One random fault or repair.
+//  One random fault or repair, among those that apply now: cut a link
+//  (kill or stop its relay), repair one, kill a broker (at most S_DOWN_MAX
+//  down at once), restart one.
 static void
 s_chaos_step (s_world_t *w, size_t *faults)
 {
     ld_fed_t *fed = w->fed;
     int links = (int) ld_fed_link_count (fed);
-    int down = 0;
-    for (int b = 0; b < S_BROKERS; b++)
-        down += !ld_fed_broker_running (fed, b);
+    int up[LD_FED_LINKS_MAX], cut[LD_FED_LINKS_MAX], running[S_BROKERS], dead[S_BROKERS];
+    int n_up = 0, n_cut = 0, n_running = 0, n_dead = 0;
+    for (int l = 0; l < links; l++) {
+        if (ld_fed_link_up (fed, l))
+            up[n_up++] = l;
+        else
+            cut[n_cut++] = l;
+    }
+    for (int b = 0; b < S_BROKERS; b++) {
+        if (ld_fed_broker_running (fed, b))
+            running[n_running++] = b;
+        else
+            dead[n_dead++] = b;
+    }
+    //  weights: cut 4, repair 2, kill 2, restart 2; a kind that does not
+    //  apply now gives its turn to the next
     uint32_t roll = ld_fed_rng_below (&w->rng, 10);
-    if (roll < 4) {
-        int l = (int) ld_fed_rng_below (&w->rng, (uint32_t) links);
-        bool stop = ld_fed_rng_below (&w->rng, 2) == 0;
-        if (ld_fed_link_up (fed, l)) {
+    int kind = roll < 4 ? 0 : roll < 6 ? 1 : roll < 8 ? 2 : 3;
+    for (int tries = 0; tries < 4; tries++, kind = (kind + 1) % 4) {
+        if (kind == 0 && n_up > 0) {
+            int l = up[ld_fed_rng_below (&w->rng, (uint32_t) n_up)];
+            bool stop = ld_fed_rng_below (&w->rng, 2) == 0;
             fprintf (stderr, "chaos: link %d %s\n", l, stop ? "stopped" : "killed");
             assert_int_equal (ld_fed_link_cut (fed, l, stop ? LD_FED_CUT_STOP : LD_FED_CUT_KILL),
                               0);
             (*faults)++;
+            return;
         }
-    }
-    else if (roll < 6) {
-        int l = (int) ld_fed_rng_below (&w->rng, (uint32_t) links);
-        if (!ld_fed_link_up (fed, l)) {
+        if (kind == 1 && n_cut > 0) {
+            int l = cut[ld_fed_rng_below (&w->rng, (uint32_t) n_cut)];
             fprintf (stderr, "chaos: link %d repaired\n", l);
             assert_int_equal (ld_fed_link_repair (fed, l), 0);
+            return;
         }
-    }
-    else if (roll < 8) {
-        int b = (int) ld_fed_rng_below (&w->rng, S_BROKERS);
-        if (down < S_DOWN_MAX && ld_fed_broker_running (fed, b)) {
+        if (kind == 2 && n_running > 0 && n_dead < S_DOWN_MAX) {
+            int b = running[ld_fed_rng_below (&w->rng, (uint32_t) n_running)];
             fprintf (stderr, "chaos: broker %s killed\n", ld_fed_broker_name (fed, b));
             ld_fed_broker_kill (fed, b);
             (*faults)++;
+            return;
         }
-    }
-    else {
-        int b = (int) ld_fed_rng_below (&w->rng, S_BROKERS);
-        if (!ld_fed_broker_running (fed, b)) {
+        if (kind == 3 && n_dead > 0) {
+            int b = dead[ld_fed_rng_below (&w->rng, (uint32_t) n_dead)];
             fprintf (stderr, "chaos: broker %s restarted\n", ld_fed_broker_name (fed, b));
             assert_int_equal (ld_fed_broker_start (fed, b), 0);
+            return;
         }
     }
 }
@@ -481,7 +495,7 @@ test_five_brokers_converge_after_cuts_and_crashes (void **state)
         s_poll (w, S_TICK_MS);
         if (ld_client_now_ms () >= next_fault) {
             s_chaos_step (w, &faults);
-            next_fault = ld_client_now_ms () + 300 + ld_fed_rng_below (&w->rng, 1700);
+            next_fault = ld_client_now_ms () + 500 + ld_fed_rng_below (&w->rng, 1500);
         }
         if (*w->failure)
             fail_msg ("%s", w->failure);
