@@ -193,8 +193,7 @@ ld_fed_add_broker (ld_fed_t *self, const char *name, const char *path, const cha
     snprintf (dir, sizeof dir, "%s", self->dir);
     snprintf (broker->data, sizeof broker->data, "%s/%s", dir, name);
     snprintf (broker->id_dir, sizeof broker->id_dir, "%s/%s.key", dir, name);
-    snprintf (broker->secret, sizeof broker->secret, "%s/%s.key/%s", dir, name,
-              LD_IDENTITY_SECRET);
+    snprintf (broker->secret, sizeof broker->secret, "%s/%s.key/%s", dir, name, LD_IDENTITY_SECRET);
     snprintf (broker->pub, sizeof broker->pub, "%s/%s.key/%s", dir, name, LD_IDENTITY_PUBLIC);
     snprintf (broker->log, sizeof broker->log, "%s/%s.log", dir, name);
     char err[512];
@@ -832,23 +831,17 @@ ld_fed_status_print (ld_fed_t *self, int i)
 }
 
 int
-ld_fed_converge (ld_fed_t *self, int timeout_ms)
+ld_fed_converge_among (ld_fed_t *self, const int *brokers, size_t count, int timeout_ms)
 {
     int64_t deadline = ld_client_now_ms () + timeout_ms;
     while (true) {
-        bool same = true, first = true;
+        bool same = true;
         ld_fed_status_t reference, status;
-        for (size_t i = 0; i < self->broker_count && same; i++) {
-            if (!self->brokers[i].running)
-                continue;
-            if (ld_fed_status (self, (int) i, &status, 2000) != 0 || !status.has_digests) {
+        for (size_t k = 0; k < count && same; k++) {
+            if (ld_fed_status (self, brokers[k], &status, 2000) != 0 || !status.has_digests)
                 same = false;
-                break;
-            }
-            if (first) {
+            else if (k == 0)
                 reference = status;
-                first = false;
-            }
             else if (memcmp (reference.heads_digest, status.heads_digest, 32) != 0
                      || memcmp (reference.events_digest, status.events_digest, 32) != 0)
                 same = false;
@@ -860,9 +853,70 @@ ld_fed_converge (ld_fed_t *self, int timeout_ms)
         poll (NULL, 0, S_POLL_MS); //  a poll interval: the brokers' state is the condition
     }
     fprintf (stderr, "ld_fed: no convergence within %d ms:\n", timeout_ms);
-    for (size_t i = 0; i < self->broker_count; i++)
-        ld_fed_status_print (self, (int) i);
+    for (size_t k = 0; k < count; k++)
+        ld_fed_status_print (self, brokers[k]);
     return -1;
+}
+
+int
+ld_fed_converge (ld_fed_t *self, int timeout_ms)
+{
+    int running[LD_FED_BROKERS_MAX];
+    size_t count = 0;
+    for (size_t i = 0; i < self->broker_count; i++)
+        if (self->brokers[i].running)
+            running[count++] = (int) i;
+    return ld_fed_converge_among (self, running, count, timeout_ms);
+}
+
+int
+ld_fed_heads (ld_fed_t *self, int i, ld_head_t **heads_p, size_t *count_p, int timeout_ms)
+{
+    *heads_p = NULL;
+    *count_p = 0;
+    if (!ld_fed_broker_running (self, i))
+        return -1;
+    ld_client_t *client = s_root_client (self, i);
+    if (!client)
+        return -1;
+    Liandong__Sync__HeadsRequest wanted = LIANDONG__SYNC__HEADS_REQUEST__INIT;
+    ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
+    request.kind_case = LIANDONG__SYNC__REQUEST__KIND_HEADS;
+    request.heads = &wanted;
+    if (ld_client_send (client, &request) != 0)
+        return -1;
+    int64_t deadline = ld_client_now_ms () + timeout_ms;
+    while (true) {
+        ld_reply_t *reply = ld_client_recv (client, deadline);
+        if (!reply)
+            return -1;
+        if (reply->kind_case != LIANDONG__SYNC__REPLY__KIND_HEADS) {
+            ld_reply_free (&reply); //  a late answer to an earlier request
+            continue;
+        }
+        Liandong__Sync__HeadsReply *wire = reply->heads;
+        ld_head_t *heads = calloc (wire->n_heads ? wire->n_heads : 1, sizeof *heads);
+        if (!heads) {
+            ld_reply_free (&reply);
+            return -1;
+        }
+        size_t count = 0;
+        for (size_t h = 0; h < wire->n_heads; h++) {
+            Liandong__Sync__Head *in = wire->heads[h];
+            if (in->author.len != LD_KEY_BYTES)
+                continue;
+            ld_head_t *head = &heads[count++];
+            memcpy (head->author, in->author.data, LD_KEY_BYTES);
+            head->seq = in->seq;
+            if (in->has_head_id && in->head_id.len == LD_ID_BYTES)
+                memcpy (head->id, in->head_id.data, LD_ID_BYTES);
+            head->frozen = in->has_frozen && in->frozen;
+        }
+        ld_reply_free (&reply);
+        *heads_p = heads;
+        *count_p = count;
+        return 0;
+    }
 }
 
 //  --------------------------------------------------------------------------

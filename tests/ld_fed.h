@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "ld_client.h"
+#include "ld_store.h"
 
 #define LD_FED_BROKERS_MAX 8
 #define LD_FED_LINKS_MAX   16
@@ -192,6 +193,14 @@ void ld_fed_status_print (ld_fed_t *self, int i);
 //  digests, polling their status. 0, or -1 at timeout_ms (every status
 //  printed).
 int ld_fed_converge (ld_fed_t *self, int timeout_ms);
+
+//  As ld_fed_converge, among brokers[0..count) only (a side of a
+//  partition).
+int ld_fed_converge_among (ld_fed_t *self, const int *brokers, size_t count, int timeout_ms);
+
+//  Broker i's head vector (HeadsRequest): *heads_p is a malloc'ed array of
+//  *count_p heads (author, seq, id, frozen) the caller frees. 0 or -1.
+int ld_fed_heads (ld_fed_t *self, int i, ld_head_t **heads_p, size_t *count_p, int timeout_ms);
 
 //  --------------------------------------------------------------------------
 //  A stopped broker's store, read with SQL (the broker must not run)
