@@ -233,6 +233,24 @@ ld_fed_add_link (ld_fed_t *self, int follower, int followed)
     return (int) self->link_count++;
 }
 
+int
+ld_fed_add_five (ld_fed_t *self, const char *replicate)
+{
+    if (self->broker_count != 0 || self->link_count != 0)
+        return -1;
+    bool ok = ld_fed_add_broker (self, "D", "wudang/", replicate) == LD_FED_D
+              && ld_fed_add_broker (self, "S1", "wudang/s1/", replicate) == LD_FED_S1
+              && ld_fed_add_broker (self, "S2", "wudang/s2/", replicate) == LD_FED_S2
+              && ld_fed_add_broker (self, "C1", "wudang/s1/c1/", replicate) == LD_FED_C1
+              && ld_fed_add_broker (self, "C2", "wudang/s2/c2/", replicate) == LD_FED_C2
+              && ld_fed_add_link (self, LD_FED_S1, LD_FED_D) == LD_FED_S1_D
+              && ld_fed_add_link (self, LD_FED_S2, LD_FED_D) == LD_FED_S2_D
+              && ld_fed_add_link (self, LD_FED_C1, LD_FED_S1) == LD_FED_C1_S1
+              && ld_fed_add_link (self, LD_FED_C2, LD_FED_S2) == LD_FED_C2_S2
+              && ld_fed_add_link (self, LD_FED_S1, LD_FED_S2) == LD_FED_S1_S2;
+    return ok ? 0 : -1;
+}
+
 //  Keeps a trust event (taking it).
 static int
 s_keep (ld_fed_t *self, ld_event_t *event)

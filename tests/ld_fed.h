@@ -121,6 +121,21 @@ int ld_fed_add_broker (ld_fed_t *self, const char *name, const char *path, const
 //  Before ld_fed_start only. Returns its index, or -1.
 int ld_fed_add_link (ld_fed_t *self, int follower, int followed);
 
+//  The five brokers of the fault tests, each certified for its path and
+//  replicating `replicate` (as ld_fed_add_broker), with five links:
+//
+//      D (wudang/)
+//      ├── S1 (wudang/s1/) ── C1 (wudang/s1/c1/)
+//      └── S2 (wudang/s2/) ── C2 (wudang/s2/c2/)
+//      plus S1 -> S2
+//
+//  Brokers get the indices LD_FED_D..LD_FED_C2 and links LD_FED_S1_D..
+//  LD_FED_S1_S2 (call it first). Cutting LD_FED_S2_D and LD_FED_S1_S2
+//  splits {D, S1, C1} from {S2, C2}. 0 or -1.
+enum { LD_FED_D, LD_FED_S1, LD_FED_S2, LD_FED_C1, LD_FED_C2, LD_FED_FIVE };
+enum { LD_FED_S1_D, LD_FED_S2_D, LD_FED_C1_S1, LD_FED_C2_S2, LD_FED_S1_S2 };
+int ld_fed_add_five (ld_fed_t *self, const char *replicate);
+
 //  Signs a trust.certify by certifier (NULL: the root, offline) for
 //  subject at level, path, with a display name, and keeps it for the
 //  start (or for ld_fed_trust_publish). Returns 0 or -1.

@@ -54,7 +54,7 @@
 #define S_TICK_MS        20
 #define S_DOWN_MAX       2 //  brokers down at once
 
-enum { D, S1, S2, C1, C2 };
+enum { D = LD_FED_D, S1 = LD_FED_S1, S2 = LD_FED_S2, C1 = LD_FED_C1, C2 = LD_FED_C2 };
 
 static bool s_slow = false;
 
@@ -290,16 +290,7 @@ s_world_start (s_world_t *w)
     w->fed = ld_fed_new ("wudang/");
     assert_non_null (w->fed);
     ld_fed_t *fed = w->fed;
-    assert_int_equal (ld_fed_add_broker (fed, "D", "wudang/", ""), D);
-    assert_int_equal (ld_fed_add_broker (fed, "S1", "wudang/s1/", ""), S1);
-    assert_int_equal (ld_fed_add_broker (fed, "S2", "wudang/s2/", ""), S2);
-    assert_int_equal (ld_fed_add_broker (fed, "C1", "wudang/s1/c1/", ""), C1);
-    assert_int_equal (ld_fed_add_broker (fed, "C2", "wudang/s2/c2/", ""), C2);
-    assert_true (ld_fed_add_link (fed, S1, D) >= 0);
-    assert_true (ld_fed_add_link (fed, S2, D) >= 0);
-    assert_true (ld_fed_add_link (fed, C1, S1) >= 0);
-    assert_true (ld_fed_add_link (fed, C2, S2) >= 0);
-    assert_true (ld_fed_add_link (fed, S1, S2) >= 0);
+    assert_int_equal (ld_fed_add_five (fed, ""), 0);
     w->super = ld_client_author_new (0x11);
     w->street1 = ld_client_author_new (0x12);
     w->street2 = ld_client_author_new (0x13);
