@@ -15,6 +15,9 @@
         ld_fed_store_t *store = ld_fed_store_open (fed, d);
         ld_fed_destroy (&fed);         //  kills what runs, removes the temp dir
 
+    ld_fed_add_five adds the five brokers and five links of the fault
+    tests (a district, two streets, a community under each, a cross link).
+
     What it sets up: a temp dir; a district root (identity and a root file
     with the given org path) that the harness signs offline with
     ld_offline_sign, as `liandong cert ... --offline` does (its feed
