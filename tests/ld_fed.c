@@ -536,15 +536,18 @@ ld_fed_repair_all (ld_fed_t *self)
 int
 ld_fed_start (ld_fed_t *self)
 {
+    //  The relays come last: a link that reaches its peer before the peer
+    //  holds the follower's certificate is refused at the handshake and
+    //  tries again only after a while (docs/FEDERATION.md, Failures).
     self->started = true;
-    for (size_t l = 0; l < self->link_count; l++)
-        if (s_relay_start (self, &self->links[l]) != 0)
-            return -1;
     for (size_t i = 0; i < self->broker_count; i++)
         if (ld_fed_broker_start (self, (int) i) != 0)
             return -1;
     for (size_t i = 0; i < self->broker_count; i++)
         if (ld_fed_trust_publish (self, (int) i) != 0)
+            return -1;
+    for (size_t l = 0; l < self->link_count; l++)
+        if (s_relay_start (self, &self->links[l]) != 0)
             return -1;
     return 0;
 }

@@ -6,7 +6,7 @@
         int s = ld_fed_add_broker (fed, "S1", "wudang/s1/", NULL); //  default selection
         int link = ld_fed_add_link (fed, s, d);                   //  S1 --follow--> D
         ld_fed_certify (fed, NULL, street_key, "street", "wudang/s1/", "s1");
-        ld_fed_start (fed);            //  relays, brokers, every trust event at every broker
+        ld_fed_start (fed);            //  brokers, every trust event at each, relays
         ld_fed_link_cut (fed, link, LD_FED_CUT_STOP);
         ...
         ld_fed_link_repair (fed, link);
@@ -151,8 +151,9 @@ int ld_fed_certify (ld_fed_t *self, ld_client_author_t *certifier,
 ld_event_t *ld_fed_root_sign (ld_fed_t *self, const char *topic, const char *type,
                               const uint8_t *payload, size_t size);
 
-//  Starts every relay and broker, then publishes every trust event kept so
-//  far at every broker (retrying those awaiting a certificate). 0 or -1.
+//  Starts every broker, publishes every trust event kept so far at each
+//  (retrying those awaiting a certificate), then starts the relays, so
+//  that every link finds its follower certified. 0 or -1.
 int ld_fed_start (ld_fed_t *self);
 
 //  Publishes every trust event kept so far at broker i. 0 or -1.

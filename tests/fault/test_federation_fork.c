@@ -14,7 +14,9 @@
 
     Variants: the fork at seq 4; at seq 4 with one branch continued to seq
     6 before the heal (the continuation becomes evidence too, where it was
-    stored); at seq 1 (frozen at 0: the author has no feed at all). */
+    stored); both branches continued; one side's branch forked again at
+    seq 6 before the heal (frozen at 5 there, then at 3 everywhere: the
+    lowest fork wins); at seq 1 (frozen at 0: the author has no feed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,31 +81,47 @@ s_assert_stored (s_world_t *w, int b, ld_event_t *event)
                   refusal.reason);
 }
 
-//  The fork at seq `at`, the branch of C1 continued by `more` events.
+//  One case: the seq signed twice, once on each side; how far each branch
+//  goes on before the heal; whether side A also proves a fork of its own
+//  branch one seq higher (two versions of at+1 handed in at C1).
+typedef struct {
+    uint64_t at;
+    int more_a, more_b;
+    bool fork_above_a;
+} s_case_t;
+
 static void
-s_fork (s_world_t *w, uint64_t at, int more)
+s_continue (s_world_t *w, int b, int count, const char *text)
+{
+    for (int k = 0; k < count; k++) {
+        ld_event_t *next = ld_client_author_next (w->community, "note/wudang/s1/c1/", text);
+        s_assert_stored (w, b, next);
+        ld_event_destroy (&next);
+    }
+}
+
+static void
+s_fork (s_world_t *w, s_case_t fork)
 {
     ld_fed_t *fed = w->fed;
+    uint64_t at = fork.at;
     const char *topic = "note/wudang/s1/c1/";
     const uint8_t *author = ld_identity_public_key (w->community->identity);
-    for (uint64_t seq = 1; seq < at; seq++) {
-        ld_event_t *event = ld_client_author_next (w->community, topic, "分叉之前");
-        s_assert_stored (w, C1, event);
-        ld_event_destroy (&event);
-    }
+    s_continue (w, C1, (int) at - 1, "分叉之前");
     assert_int_equal (ld_fed_converge (fed, S_CONVERGE_MS), 0);
 
     //  the partition: {D, S1, C1} | {S2, C2}
     assert_int_equal (ld_fed_link_cut (fed, LD_FED_S2_D, LD_FED_CUT_KILL), 0);
     assert_int_equal (ld_fed_link_cut (fed, LD_FED_S1_S2, LD_FED_CUT_STOP), 0);
 
-    //  two versions of seq `at`, both on top of at-1
-    ld_client_author_t saved = *w->community;
+    //  two versions of seq `at`, both on top of at-1; each branch goes on
+    //  at its side (the author's state is saved and restored around them)
+    ld_client_author_t before = *w->community;
     ld_event_t *mine = ld_client_author_next (w->community, topic, "甲");
-    ld_client_author_t after_mine = *w->community;
-    *w->community = saved;
+    ld_client_author_t branch_a = *w->community;
+    *w->community = before;
     ld_event_t *theirs = ld_client_author_next (w->community, topic, "乙");
-    *w->community = after_mine;
+    ld_client_author_t branch_b = *w->community;
     assert_non_null (mine);
     assert_non_null (theirs);
     assert_int_equal (ld_event_seq (mine), at);
@@ -111,26 +129,37 @@ s_fork (s_world_t *w, uint64_t at, int more)
     assert_memory_not_equal (ld_event_id (mine), ld_event_id (theirs), LD_ID_BYTES);
     s_assert_stored (w, C1, mine);
     s_assert_stored (w, C2, theirs);
-    for (int k = 0; k < more; k++) { //  at C1, where its branch is
-        ld_event_t *next = ld_client_author_next (w->community, topic, "甲之后");
-        s_assert_stored (w, C1, next);
-        ld_event_destroy (&next);
+    *w->community = branch_b;
+    s_continue (w, C2, fork.more_b, "乙之后");
+    *w->community = branch_a;
+    s_continue (w, C1, fork.more_a, "甲之后");
+    if (fork.fork_above_a) {
+        before = *w->community;
+        ld_event_t *one = ld_client_author_next (w->community, topic, "丙");
+        *w->community = before;
+        ld_event_t *other = ld_client_author_next (w->community, topic, "丁");
+        s_assert_stored (w, C1, one);
+        ld_client_refusal_t refusal = {0};
+        assert_int_equal (ld_fed_publish (fed, C1, &other, 1, &refusal, 1, LD_FED_TIMEOUT), 1);
+        assert_string_equal (refusal.status, "fork");
+        ld_event_destroy (&one);
+        ld_event_destroy (&other);
     }
-    //  each side settles on its own version, unfrozen
+    //  each side settles on its own branch; only a fork proven there freezes
     const int side_a[] = {D, S1, C1}, side_b[] = {S2, C2};
     assert_int_equal (ld_fed_converge_among (fed, side_a, 3, S_CONVERGE_MS), 0);
     assert_int_equal (ld_fed_converge_among (fed, side_b, 2, S_CONVERGE_MS), 0);
     ld_fed_status_t status;
     assert_int_equal (ld_fed_status (fed, D, &status, LD_FED_TIMEOUT), 0);
-    assert_int_equal (status.frozen, 0);
+    assert_int_equal (status.frozen, fork.fork_above_a ? 1 : 0);
     assert_int_equal (ld_fed_status (fed, C2, &status, LD_FED_TIMEOUT), 0);
     assert_int_equal (status.frozen, 0);
 
-    //  heal: frozen at at-1 everywhere, the same digests
+    //  heal: frozen at at-1 everywhere (the lowest fork), the same digests
     int64_t healed = ld_client_now_ms ();
     assert_int_equal (ld_fed_repair_all (fed), 0);
     assert_int_equal (ld_fed_converge (fed, S_CONVERGE_MS), 0);
-    fprintf (stderr, "fork at seq %" PRIu64 " (+%d): converged in %" PRId64 " ms\n", at, more,
+    fprintf (stderr, "fork at seq %" PRIu64 ": converged in %" PRId64 " ms\n", at,
              ld_client_now_ms () - healed);
     for (int b = 0; b < LD_FED_FIVE; b++) {
         assert_int_equal (ld_fed_status (fed, b, &status, LD_FED_TIMEOUT), 0);
@@ -199,19 +228,31 @@ s_fork (s_world_t *w, uint64_t at, int more)
 static void
 test_a_fork_across_a_partition_freezes_the_author_everywhere (void **state)
 {
-    s_fork (*state, 4, 0);
+    s_fork (*state, (s_case_t){.at = 4});
 }
 
 static void
 test_a_fork_whose_branch_went_on_freezes_the_author_everywhere (void **state)
 {
-    s_fork (*state, 4, 2);
+    s_fork (*state, (s_case_t){.at = 4, .more_a = 2});
+}
+
+static void
+test_a_fork_whose_branches_both_went_on_freezes_the_author_everywhere (void **state)
+{
+    s_fork (*state, (s_case_t){.at = 4, .more_a = 2, .more_b = 3});
+}
+
+static void
+test_a_lower_fork_moves_a_freeze_down_everywhere (void **state)
+{
+    s_fork (*state, (s_case_t){.at = 4, .more_a = 1, .fork_above_a = true});
 }
 
 static void
 test_a_fork_at_seq_1_freezes_the_author_at_0_everywhere (void **state)
 {
-    s_fork (*state, 1, 0);
+    s_fork (*state, (s_case_t){.at = 1});
 }
 
 int
@@ -224,6 +265,10 @@ main (void)
             test_a_fork_across_a_partition_freezes_the_author_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown (
             test_a_fork_whose_branch_went_on_freezes_the_author_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_fork_whose_branches_both_went_on_freezes_the_author_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_lower_fork_moves_a_freeze_down_everywhere, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (test_a_fork_at_seq_1_freezes_the_author_at_0_everywhere,
                                          setup, teardown),
     };
