@@ -56,6 +56,7 @@
 
 enum { D = LD_FED_D, S1 = LD_FED_S1, S2 = LD_FED_S2, C1 = LD_FED_C1, C2 = LD_FED_C2 };
 
+//  Set once by main: the slow variant (--slow) soaks instead of 45 s.
 static bool s_slow = false;
 
 typedef struct {
