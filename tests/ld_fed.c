@@ -464,6 +464,22 @@ ld_fed_broker_running (ld_fed_t *self, int i)
 }
 
 int
+ld_fed_check_alive (ld_fed_t *self)
+{
+    int rc = 0;
+    for (size_t i = 0; i < self->broker_count; i++) {
+        s_broker_t *broker = &self->brokers[i];
+        if (broker->running && ld_proc_wait (&broker->proc, 0)) {
+            fprintf (stderr, "ld_fed: broker %s exited by itself with %d\n", broker->name,
+                     ld_proc_exit_code (&broker->proc));
+            s_broker_gone (broker);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+int
 ld_fed_stop_all (ld_fed_t *self)
 {
     int rc = 0;

@@ -165,6 +165,9 @@ int ld_fed_broker_start (ld_fed_t *self, int i);
 int ld_fed_broker_stop (ld_fed_t *self, int i);
 void ld_fed_broker_kill (ld_fed_t *self, int i);
 bool ld_fed_broker_running (ld_fed_t *self, int i);
+//  Whether every broker the harness started is still running: -1 (and
+//  which exited, how, on stderr) if one exited by itself.
+int ld_fed_check_alive (ld_fed_t *self);
 //  Stops every running broker (SIGTERM); 0 if all exited 0.
 int ld_fed_stop_all (ld_fed_t *self);
 

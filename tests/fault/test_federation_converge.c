@@ -491,6 +491,7 @@ test_five_brokers_converge_after_cuts_and_crashes (void **state)
         }
         if (*w->failure)
             fail_msg ("%s", w->failure);
+        assert_int_equal (ld_fed_check_alive (w->fed), 0);
     }
     //  the Acks still on their way count; then the publishers hang up
     int64_t drain = ld_client_now_ms () + S_ACK_WAIT_MS;
