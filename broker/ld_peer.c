@@ -883,8 +883,8 @@ ld_peer_tick (ld_peer_t *self, int64_t now)
     }
     if ((self->phase == S_HEADS && now - self->heads_sent > LD_PEER_TIMEOUT_MS)
         || (self->pull_sent && now - self->pull_sent > LD_PEER_TIMEOUT_MS)
-        || (self->push_sent && now - self->push_sent > LD_PEER_TIMEOUT_MS)) {
-        s_error (self, "no answer within %d ms: reconnecting", LD_PEER_TIMEOUT_MS);
+        || (self->push_sent && now - self->push_sent > LD_PEER_PUSH_TIMEOUT_MS)) {
+        s_error (self, "a request went unanswered: reconnecting");
         s_disconnect (self, now);
         return S_RECONNECT_MIN_MS;
     }

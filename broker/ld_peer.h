@@ -23,8 +23,9 @@
     A round starts on connect, shortly after the peer's live feed rings or
     the local store took new events, and every LD_PEER_PERIOD_MS otherwise,
     so a lost live message costs at most one period. A request unanswered
-    for LD_PEER_TIMEOUT_MS drops the connection; a new one is opened (libzmq
-    does not retry a refused CurveZMQ handshake by itself).
+    for LD_PEER_TIMEOUT_MS (a Publish: LD_PEER_PUSH_TIMEOUT_MS; a peer
+    killed and restarted lost it) drops the connection; a new one is opened
+    (libzmq does not retry a refused CurveZMQ handshake by itself).
 
     The link belongs to the broker actor's thread; the broker polls the
     sockets ld_peer_sockets gives and calls in when they are readable, on
@@ -45,13 +46,14 @@
 #include "ld_store.h"
 #include "ld_sync.h"
 
-#define LD_PEER_WINDOW      4     //  pulled chunks in the broker's ingest at once
-#define LD_PEER_PERIOD_MS   5000  //  anti-entropy round when nothing rang
-#define LD_PEER_DEBOUNCE_MS 20    //  after a ring, before the round
-#define LD_PEER_TIMEOUT_MS  20000 //  a request unanswered this long drops the link
-#define LD_PEER_HELLO_MS    6000  //  no Welcome this long: a fresh connection
-#define LD_PEER_MAX         16    //  --follow links of one broker
-#define LD_SELECT_MAX       16    //  --replicate paths
+#define LD_PEER_WINDOW          4    //  pulled chunks in the broker's ingest at once
+#define LD_PEER_PERIOD_MS       5000 //  anti-entropy round when nothing rang
+#define LD_PEER_DEBOUNCE_MS     20   //  after a ring, before the round
+#define LD_PEER_TIMEOUT_MS      5000 //  a Heads or Feed request unanswered this long drops the link
+#define LD_PEER_PUSH_TIMEOUT_MS 15000 //  the same for a Publish (verify + commit at the peer)
+#define LD_PEER_HELLO_MS        6000  //  no Welcome this long: a fresh connection
+#define LD_PEER_MAX             16    //  --follow links of one broker
+#define LD_SELECT_MAX           16    //  --replicate paths
 
 typedef struct _ld_peer_t ld_peer_t;
 
