@@ -62,6 +62,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fbench"
 log () { printf '%s\n' "$*" >&2; }
 die () { log "federation.sh: $*"; exit 1; }
+! $profile || command -v perf >/dev/null 2>&1 || die "--profile needs perf"
 for tool in jq sqlite3 taskset; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
 done
@@ -449,12 +450,12 @@ script_t1=$(date +%s)
 profile_top () {
     local data="$build/federation-$stamp.$1.perf.data"
     [ -f "$data" ] || return 0
-    echo "    perf record -g on B ($1), top symbols by self time (perf report --no-children):"
-    perf report -i "$data" --no-children --sort dso,symbol --stdio 2>/dev/null \
-        | grep -E '^ +[0-9]' | head -25 | sed 's/^/    /'
-    echo "    by DSO:"
-    perf report -i "$data" --no-children --sort dso --stdio 2>/dev/null \
+    echo "    perf record -g on B ($1), share of B's samples by library (perf report --no-children):"
+    perf report -i "$data" --no-children -g none --sort dso --stdio 2>/dev/null \
         | grep -E '^ +[0-9]' | head -8 | sed 's/^/    /'
+    echo "    top symbols outside libsodium (Ed25519 and BLAKE2b; its symbols are stripped):"
+    perf report -i "$data" --no-children -g none --sort dso,sym --stdio 2>/dev/null \
+        | grep -E '^ +[0-9]' | grep -v libsodium | head -15 | sed 's/ *$//; s/^/    /'
 }
 
 # ---------------------------------------------------------------------------
