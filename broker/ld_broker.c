@@ -356,6 +356,30 @@ s_collect_feed (void *arg, const ld_stored_t *stored)
     return 0;
 }
 
+//  A FeedReply of the chunk (or the Error of a failed read); frees the
+//  chunk's copies.
+static void
+s_send_feed (s_self_t *self, zframe_t *routing_id, ProtobufCBinaryData author,
+             s_feed_chunk_t *chunk, ld_status_t rc, bool done)
+{
+    if (rc != LD_OK)
+        s_send_error (self, routing_id, rc, "cannot read the store");
+    else {
+        Liandong__Sync__FeedReply feed = LIANDONG__SYNC__FEED_REPLY__INIT;
+        feed.author = author;
+        feed.n_events = chunk->count;
+        feed.events = chunk->events;
+        feed.done = done;
+        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
+        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_FEED;
+        reply.feed = &feed;
+        ld_reply_send (self->router, routing_id, &reply);
+    }
+    for (size_t i = 0; i < chunk->count; i++)
+        free (chunk->events[i].data);
+    free (chunk->events);
+}
+
 static void
 s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest *request)
 {
@@ -373,22 +397,8 @@ s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest
                                          s_collect_feed, &chunk);
     ld_head_t head = {0};
     bool known = ld_store_head (self->store, request->author.data, &head) == LD_OK;
-    if (rc != LD_OK)
-        s_send_error (self, routing_id, rc, "cannot read the feed");
-    else {
-        Liandong__Sync__FeedReply feed = LIANDONG__SYNC__FEED_REPLY__INIT;
-        feed.author = request->author;
-        feed.n_events = chunk.count;
-        feed.events = chunk.events;
-        feed.done = !known || from + chunk.count > head.seq;
-        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
-        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_FEED;
-        reply.feed = &feed;
-        ld_reply_send (self->router, routing_id, &reply);
-    }
-    for (size_t i = 0; i < chunk.count; i++)
-        free (chunk.events[i].data);
-    free (chunk.events);
+    s_send_feed (self, routing_id, request->author, &chunk, rc,
+                 !known || from + chunk.count > head.seq);
 }
 
 //  The versions of a frozen author's seq head + 1: the fork's proof, for a
@@ -422,22 +432,7 @@ s_handle_evidence (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Evidenc
         chunk.only_seq = head.seq + 1;
         rc = ld_store_read_evidence (self->store, request->author.data, s_collect_evidence, &chunk);
     }
-    if (rc != LD_OK)
-        s_send_error (self, routing_id, rc, "cannot read the evidence");
-    else {
-        Liandong__Sync__FeedReply feed = LIANDONG__SYNC__FEED_REPLY__INIT;
-        feed.author = request->author;
-        feed.n_events = chunk.count;
-        feed.events = chunk.events;
-        feed.done = true;
-        ld_reply_t reply = LIANDONG__SYNC__REPLY__INIT;
-        reply.kind_case = LIANDONG__SYNC__REPLY__KIND_FEED;
-        reply.feed = &feed;
-        ld_reply_send (self->router, routing_id, &reply);
-    }
-    for (size_t i = 0; i < chunk.count; i++)
-        free (chunk.events[i].data);
-    free (chunk.events);
+    s_send_feed (self, routing_id, request->author, &chunk, rc, true);
 }
 
 static void

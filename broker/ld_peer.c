@@ -442,13 +442,15 @@ s_on_heads (ld_peer_t *self, Liandong__Sync__HeadsReply *reply, int64_t now)
 //  --------------------------------------------------------------------------
 //  Pulling
 
+//  The undone task of tasks whose author ranks best (trust feeds first),
+//  the first of equals; *rank_p gets its rank.
 static s_task_t *
-s_next_pull (ld_peer_t *self)
+s_best_task (ld_peer_t *self, s_task_t *tasks, size_t count, unsigned *rank_p)
 {
     s_task_t *best = NULL;
     unsigned best_rank = 99;
-    for (size_t i = 0; i < self->pull_count; i++) {
-        s_task_t *task = &self->pulls[i];
+    for (size_t i = 0; i < count; i++) {
+        s_task_t *task = &tasks[i];
         if (task->done)
             continue;
         unsigned rank = s_rank (self, task->author);
@@ -457,6 +459,15 @@ s_next_pull (ld_peer_t *self)
             best_rank = rank;
         }
     }
+    *rank_p = best_rank;
+    return best;
+}
+
+static s_task_t *
+s_next_pull (ld_peer_t *self)
+{
+    unsigned best_rank;
+    s_task_t *best = s_best_task (self, self->pulls, self->pull_count, &best_rank);
     //  A feed whose author holds no certificate here yet waits until the
     //  chunks before it are folded: its certificate may be among them.
     if (best && best_rank >= 3 && self->pull_jobs > 0)
@@ -581,19 +592,8 @@ s_collect (void *arg, const ld_stored_t *stored)
 static s_task_t *
 s_next_push (ld_peer_t *self)
 {
-    s_task_t *best = NULL;
-    unsigned best_rank = 99;
-    for (size_t i = 0; i < self->push_count; i++) {
-        s_task_t *task = &self->pushes[i];
-        if (task->done)
-            continue;
-        unsigned rank = s_rank (self, task->author);
-        if (rank < best_rank) {
-            best = task;
-            best_rank = rank;
-        }
-    }
-    return best;
+    unsigned rank;
+    return s_best_task (self, self->pushes, self->push_count, &rank);
 }
 
 //  Sends the next Publish of a push task; marks it done if there is

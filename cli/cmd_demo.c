@@ -237,7 +237,13 @@ ld_cmd_demo (int argc, char **argv)
         printf ("乌当区 played on a local federation: %zu events through %zu CLI commands "
                 "in %.1f s.\n",
                 events, commands, (double) (s_now_ms () - started) / 1000.0);
-        rc = s_supervisor_tail (scenario, dir, resolution_events, out);
+        printf ("\nThe federation: each street's broker follows the district's; the "
+                "nodes of a street use their street's broker.\n\n");
+        fflush (stdout);
+        rc = ld_scenario_federation (scenario, stdout);
+        printf ("\n");
+        if (rc == EX_OK)
+            rc = s_supervisor_tail (scenario, dir, resolution_events, out);
         if (rc == EX_OK)
             printf ("The supervisor (乌当区督办) follows resolution/wudang/: %zu events, each "
                     "once.\n",

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <czmq.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "ld_identity.h"
 #include "ld_limits.h"
 #include "ld_roots.h"
+#include "ld_table.h"
 
 #define S_ACTORS_MAX  256
 #define S_READY_MS    15000
@@ -32,6 +34,9 @@
 #define S_DAY_MS      (24LL * 3600 * 1000)
 #define S_SHANGHAI_MS (8LL * 3600 * 1000) //  UTC+8, no daylight saving
 #define S_PATH_BYTES  (PATH_MAX + 128)
+#define S_BROKERS_MAX 8     //  street brokers that follow the district's
+#define S_SYNC_MS     30000 //  wait for the links to settle, at most
+#define S_POLL_MS     50
 
 typedef struct {
     char slug[48];
@@ -48,6 +53,14 @@ typedef struct {
     ld_spawn_t proc;
 } s_actor_t;
 
+//  A street's own broker: it follows the district's (--follow) and serves
+//  the nodes of the offices under its path.
+typedef struct {
+    s_actor_t *actor; //  its identity, certified at level broker
+    ld_spawn_t proc;
+    char listen[256];
+} s_street_broker_t;
+
 struct _ld_scenario_t {
     json_t *json;
     char dir[PATH_MAX];
@@ -56,6 +69,8 @@ struct _ld_scenario_t {
     size_t count;
     ld_spawn_t broker;
     char listen[256];
+    s_street_broker_t streets[S_BROKERS_MAX];
+    size_t street_count;
     char broker_pub[S_PATH_BYTES];
     char root_pub[S_PATH_BYTES];
     char supervisor[S_PATH_BYTES];
@@ -112,6 +127,11 @@ ld_scenario_stop (ld_scenario_t *self)
     for (size_t i = self->count; i-- > 0;)
         if (self->actors[i].proc.pid > 0 && ld_spawn_stop (&self->actors[i].proc) != 0) {
             ld_cli_error ("the node of %s did not stop cleanly", self->actors[i].name);
+            rc = -1;
+        }
+    for (size_t i = self->street_count; i-- > 0;)
+        if (self->streets[i].proc.pid > 0 && ld_spawn_stop (&self->streets[i].proc) != 0) {
+            ld_cli_error ("the broker of %s did not stop cleanly", self->streets[i].actor->name);
             rc = -1;
         }
     if (self->broker.pid > 0 && ld_spawn_stop (&self->broker) != 0) {
@@ -419,15 +439,95 @@ s_start_broker (ld_scenario_t *self)
     return 0;
 }
 
+//  A street broker: --follow the district's, pinned by its key.
+static int
+s_start_street_broker (ld_scenario_t *self, s_street_broker_t *street)
+{
+    char data[S_PATH_BYTES], log[S_PATH_BYTES], follow[S_PATH_BYTES + 300];
+    snprintf (data, sizeof data, "%s/%s.data", self->dir, street->actor->slug);
+    snprintf (log, sizeof log, "%s/%s.log", self->dir, street->actor->slug);
+    snprintf (follow, sizeof follow, "%s=%s", self->listen, self->broker_pub);
+    const char *argv[] = {"broker",
+                          "--data",
+                          data,
+                          "--listen",
+                          "tcp://127.0.0.1:*",
+                          "--identity",
+                          street->actor->secret,
+                          "--trust",
+                          self->root_pub,
+                          "--follow",
+                          follow,
+                          "--workers",
+                          "2",
+                          NULL};
+    if (ld_spawn_start (&street->proc, argv, log, S_READY_MS) != 0
+        || ld_spawn_endpoint (&street->proc, "listen", street->listen, sizeof street->listen)
+               != 0) {
+        ld_cli_error ("the broker of %s did not start; see '%s'", street->actor->name, log);
+        return EX_UNAVAILABLE;
+    }
+    return 0;
+}
+
+//  The broker an office's node uses: its street's, if the street runs one.
+static s_street_broker_t *
+s_street_of (ld_scenario_t *self, const s_actor_t *actor)
+{
+    for (size_t i = 0; i < self->street_count; i++) {
+        const char *path = self->streets[i].actor->path;
+        if (strncmp (actor->path, path, strlen (path)) == 0)
+            return &self->streets[i];
+    }
+    return NULL;
+}
+
+//  Waits until a street broker holds actor's certificate (it replicates
+//  from the district's broker within a round): its node is admitted only
+//  then. Polls `cert show`; 0, or -1 after S_SYNC_MS.
+static int
+s_wait_certificate (ld_scenario_t *self, s_street_broker_t *street, s_actor_t *actor)
+{
+    const char *argv[] = {"cert",         "show",
+                          "--broker",     street->listen,
+                          "--broker-key", street->actor->pub,
+                          "--identity",   self->actors[0].secret,
+                          "--trust",      self->root_pub,
+                          "--subject",    actor->pub,
+                          "--json",       NULL};
+    for (int64_t waited = 0; waited < S_SYNC_MS; waited += S_POLL_MS) {
+        size_t used = 0;
+        if (ld_spawn_run (argv, NULL, 0, self->out, S_OUT_MAX, &used, self->log, S_READY_MS) == 0
+            && strstr (self->out, "\"level\""))
+            return 0;
+        zclock_sleep (S_POLL_MS);
+    }
+    ld_cli_error ("scenario: the broker of %s never received the certificate of %s",
+                  street->actor->name, actor->name);
+    return -1;
+}
+
 static int
 s_start_node (ld_scenario_t *self, s_actor_t *actor)
 {
     char data[S_PATH_BYTES], log[S_PATH_BYTES];
     snprintf (data, sizeof data, "%s/%s.data", self->dir, actor->slug);
     snprintf (log, sizeof log, "%s/%s.log", self->dir, actor->slug);
-    const char *argv[] = {"node",           "--data",    data,           "--identity",
-                          actor->secret,    "--broker",  self->listen,   "--broker-key",
-                          self->broker_pub, "--control", actor->control, NULL};
+    s_street_broker_t *street = s_street_of (self, actor);
+    if (street && s_wait_certificate (self, street, actor) != 0)
+        return EX_SOFTWARE;
+    const char *argv[] = {"node",
+                          "--data",
+                          data,
+                          "--identity",
+                          actor->secret,
+                          "--broker",
+                          street ? street->listen : self->listen,
+                          "--broker-key",
+                          street ? street->actor->pub : self->broker_pub,
+                          "--control",
+                          actor->control,
+                          NULL};
     if (ld_spawn_start (&actor->proc, argv, log, S_READY_MS) != 0) {
         ld_cli_error ("the node of %s did not start; see '%s'", actor->name, log);
         return EX_UNAVAILABLE;
@@ -458,9 +558,21 @@ s_federation (ld_scenario_t *self)
                                            s_str (district, "path"), root ? root->slug : "", false);
     if (!root || !broker_actor)
         return EX_SOFTWARE;
-    snprintf (self->root_pub, sizeof self->root_pub, "%s", root->pub);
     size_t i;
     json_t *item;
+    json_array_foreach (json_object_get (self->json, "street_brokers"), i, item)
+    {
+        if (self->street_count == S_BROKERS_MAX) {
+            ld_cli_error ("scenario: at most %d street brokers", S_BROKERS_MAX);
+            return EX_DATAERR;
+        }
+        s_actor_t *actor = s_actor_add (self, s_str (item, "slug"), s_str (item, "name"), "broker",
+                                        s_str (item, "path"), root->slug, false);
+        if (!actor)
+            return EX_SOFTWARE;
+        self->streets[self->street_count++].actor = actor;
+    }
+    snprintf (self->root_pub, sizeof self->root_pub, "%s", root->pub);
     json_array_foreach (json_object_get (self->json, "offices"), i, item)
     {
         if (!s_actor_add (self, s_str (item, "slug"), s_str (item, "name"), s_str (item, "level"),
@@ -485,10 +597,17 @@ s_federation (ld_scenario_t *self)
         rc = s_start_node (self, root);
     if (rc == 0 && s_certify (self, root, broker_actor) != 0)
         rc = EX_SOFTWARE;
+    //  The street brokers follow the district's; their certificates first,
+    //  or the district's broker would not admit them.
+    for (size_t b = 0; rc == 0 && b < self->street_count; b++)
+        if (s_certify (self, root, self->streets[b].actor) != 0)
+            rc = EX_SOFTWARE;
+    for (size_t b = 0; rc == 0 && b < self->street_count; b++)
+        rc = s_start_street_broker (self, &self->streets[b]);
     //  In order: a certifier's node runs before it certifies.
     for (size_t a = 0; rc == 0 && a < self->count; a++) {
         s_actor_t *actor = &self->actors[a];
-        if (actor == root || actor == broker_actor)
+        if (actor == root || strcmp (actor->level, "broker") == 0)
             continue;
         s_actor_t *certifier = s_find (self, actor->certifier);
         if (!certifier || !certifier->node || certifier->proc.pid <= 0) {
@@ -1178,5 +1297,111 @@ ld_scenario_play (ld_scenario_t *self, const char *dir, int64_t now_ms)
     if (rc == 0
         && (s_meeting (self) != 0 || s_reporting (self) != 0 || s_community_work (self) != 0))
         rc = EX_SOFTWARE;
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  The federation at the end of the play
+
+//  `status --broker` of one broker as JSON (root's identity: a root is
+//  admitted everywhere), or NULL.
+static json_t *
+s_broker_status (ld_scenario_t *self, const char *listen, const char *pub)
+{
+    const char *argv[] = {
+        "status", "--broker", listen, "--broker-key", pub, "--identity", self->actors[0].secret,
+        "--json", NULL};
+    size_t used = 0;
+    if (ld_spawn_run (argv, NULL, 0, self->out, S_OUT_MAX, &used, self->log, S_READY_MS) != 0)
+        return NULL;
+    return json_loadb (self->out, used, 0, NULL);
+}
+
+//  True once a street broker's link reports a round that found nothing to
+//  move, begun after `since` (wall clock ms).
+static bool
+s_in_step (json_t *status, int64_t since)
+{
+    json_t *peer = json_array_get (json_object_get (status, "peers"), 0);
+    return peer && json_is_true (json_object_get (peer, "connected"))
+           && json_integer_value (json_object_get (peer, "behind_in")) == 0
+           && json_integer_value (json_object_get (peer, "behind_out")) == 0
+           && json_integer_value (json_object_get (peer, "last_sync_ms")) > since;
+}
+
+static int64_t
+s_wall_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+ld_scenario_federation (ld_scenario_t *self, FILE *out)
+{
+    if (self->street_count == 0)
+        return EX_OK;
+    int64_t since = s_wall_ms ();
+    json_t *status[S_BROKERS_MAX] = {0};
+    for (size_t i = 0; i < self->street_count; i++) {
+        s_street_broker_t *street = &self->streets[i];
+        for (int64_t waited = 0; waited <= S_SYNC_MS; waited += S_POLL_MS) {
+            json_decref (status[i]);
+            status[i] = s_broker_status (self, street->listen, street->actor->pub);
+            if (status[i] && s_in_step (status[i], since))
+                break;
+            zclock_sleep (S_POLL_MS);
+        }
+        if (!status[i] || !s_in_step (status[i], since)) {
+            ld_cli_error ("the broker of %s did not get in step with the district's within %d s; "
+                          "see '%s'",
+                          street->actor->name, S_SYNC_MS / 1000, self->log);
+            for (size_t k = 0; k <= i; k++)
+                json_decref (status[k]);
+            return EX_SOFTWARE;
+        }
+    }
+    json_t *district = s_broker_status (self, self->listen, self->broker_pub);
+    s_actor_t *district_actor = s_find (self, "broker");
+    const char *columns[] = {"broker", "org path", "events", "feeds", "follows", "link"};
+    ld_table_t *table = ld_table_new ("brokers", columns, 6);
+    int rc = table && district ? EX_OK : EX_SOFTWARE;
+    if (rc == EX_OK) {
+        ld_table_align_right (table, 2);
+        ld_table_align_right (table, 3);
+        char events[24], feeds[24];
+        snprintf (events, sizeof events, "%" PRId64,
+                  (int64_t) json_integer_value (json_object_get (district, "events")));
+        snprintf (feeds, sizeof feeds, "%" PRId64,
+                  (int64_t) json_integer_value (json_object_get (district, "authors")));
+        const char *row[] = {district_actor->name, district_actor->path, events, feeds, "-", "-"};
+        ld_table_add (table, row);
+        for (size_t i = 0; i < self->street_count; i++) {
+            s_street_broker_t *street = &self->streets[i];
+            json_t *peer = json_array_get (json_object_get (status[i], "peers"), 0);
+            char link[160];
+            snprintf (link, sizeof link, "in step; pulled %" PRId64 ", pushed %" PRId64,
+                      (int64_t) json_integer_value (json_object_get (peer, "pulled")),
+                      (int64_t) json_integer_value (json_object_get (peer, "pushed")));
+            snprintf (events, sizeof events, "%" PRId64,
+                      (int64_t) json_integer_value (json_object_get (status[i], "events")));
+            snprintf (feeds, sizeof feeds, "%" PRId64,
+                      (int64_t) json_integer_value (json_object_get (status[i], "authors")));
+            const char *cells[] = {street->actor->name,
+                                   street->actor->path,
+                                   events,
+                                   feeds,
+                                   district_actor->name,
+                                   link};
+            ld_table_add (table, cells);
+        }
+        if (ld_table_print (table, out, false) != 0)
+            rc = EX_IOERR;
+    }
+    ld_table_destroy (&table);
+    json_decref (district);
+    for (size_t i = 0; i < self->street_count; i++)
+        json_decref (status[i]);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ld_spawn.h"
 
@@ -54,5 +55,11 @@ void ld_scenario_counts (ld_scenario_t *self, size_t *events, size_t *commands,
 
 //  Stops every process; returns 0 if all stopped cleanly.
 int ld_scenario_stop (ld_scenario_t *self);
+
+//  After a play: waits (at most 30 s) until every street broker's link to
+//  the district's broker is in step (a round found nothing to move), then
+//  prints the federation as a table to out: each broker's org path, the
+//  events and feeds it holds, and its link. 0, or an exit code.
+int ld_scenario_federation (ld_scenario_t *self, FILE *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,7 @@ ld_spawn_start (ld_spawn_t *self, const char *const *argv, const char *log_path,
     if (pipe2 (pipefd, O_CLOEXEC) != 0)
         return -1;
     fflush (NULL);
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0) {
         close (pipefd[0]);
@@ -65,6 +67,12 @@ ld_spawn_start (ld_spawn_t *self, const char *const *argv, const char *log_path,
         return -1;
     }
     if (pid == 0) {
+        //  A daemon dies with whoever started it (a demo killed by SIGPIPE
+        //  or SIGKILL must not leave brokers and nodes running); SIGTERM
+        //  lets it stop cleanly. The check closes the race with a parent
+        //  that died before the prctl.
+        if (prctl (PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid () != parent)
+            _exit (127);
         int log = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (log < 0 || dup2 (pipefd[1], STDOUT_FILENO) < 0 || dup2 (log, STDERR_FILENO) < 0)
             _exit (127);

@@ -65,7 +65,7 @@ extern "C" {
        "topic or certificate path lies outside the author's org path")                             \
     X (LD_ERR_WRONG_KIND, "wrong-kind", "this event type belongs under another topic kind")        \
     /* transport: who may ask the broker what (broker/ld_zap.h) */                                 \
-    X (LD_ERR_UNAUTHORIZED, "unauthorized", "the sender's key may not make this request")       \
+    X (LD_ERR_UNAUTHORIZED, "unauthorized", "the sender's key may not make this request")          \
     /* federation (broker/ld_peer.h) */                                                            \
     X (LD_ERR_NOT_SELECTED, "not-selected",                                                        \
        "this broker does not hold the author's feed (its org path lies outside the selection)")

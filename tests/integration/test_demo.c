@@ -117,6 +117,10 @@ test_demo_runs_the_local_district_and_leaves_nothing_running (void **state)
     assert_int_equal (code, 0);
     //  the supervisor's tail saw every resolution event once
     assert_non_null (strstr (out, "follows resolution/wudang/"));
+    //  the federation: each street's broker in step with the district's,
+    //  holding its own street's feeds (not the other street's broker's)
+    s_assert_row (out, "龙广路街道联动代理", "wudang/longguanglu/", "in step");
+    s_assert_row (out, "观溪路街道联动代理", "wudang/guanxilu/", "in step");
     //  the article's figures, from the ledger
     const char *figures[][2] = {
         {"paired units", "75"},     {"volunteer teams", "190"},
