@@ -295,9 +295,11 @@ catchup () {
     fi
     log "$mode: filling A with $events events from $authors authors"
     t0=$(date +%s.%N)
+    phase_begin
     line=$("${client_pin[@]}" "$loader" ingest --broker "$a_ep" --events "$events" \
         --authors "$authors" --run 1 "${load_flags[@]}") || die "$mode: cannot fill A"
     r[$mode,fill_wall]=$(LC_ALL=C awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    r[$mode,fill_others]=$(phase_end)
     r[$mode,fill_seconds]=$(value seconds "$line")
     r[$mode,fill_rate]=$(value rate "$line")
     json=$(status "$a_ep" "${load_flags[@]}")
@@ -503,9 +505,10 @@ report () {
         g=$(verdict "$r2" ">=" 0.50)
         printf '    %-44s %12s   goal >= 50%%: %s%s\n' "catch-up / bound" \
             "$(percent "${r[$mode,rate]}" "${bound[2]}")" "$g" "$(disturbed "${r[$mode,others]}")"
-        printf '    %-44s %12s   (%s s of ingest, %s s with signing; catch-up / fill %s)\n' \
+        printf '    %-44s %12s   (%s s of ingest, %s s with signing; others %s%s; catch-up / fill %s)\n' \
             "reference: node ingest into A (fill), ev/s" "$(num "${r[$mode,fill_rate]}")" \
-            "${r[$mode,fill_seconds]}" "${r[$mode,fill_wall]}" \
+            "${r[$mode,fill_seconds]}" "${r[$mode,fill_wall]}" "${r[$mode,fill_others]}" \
+            "$(disturbed "${r[$mode,fill_others]}")" \
             "$(ratio "${r[$mode,rate]}" "${r[$mode,fill_rate]}")"
         echo "    curve (from B's stored_ms):"
         printf '        %-40s %8s %8s %8s %8s\n' "" "10%" "50%" "90%" "100%"
