@@ -893,7 +893,7 @@ s_standing (const ld_trust_t *self, uint32_t index, uint64_t seq, char *err, siz
                             "%s was rotated to %s at its seq %llu; this is seq %llu", text, by, cut,
                             at);
         default:
-            return ld_fail (err, err_size, LD_ERR_REVOKED,
+            return ld_fail (err, err_size, LD_ERR_FROZEN,
                             "%s is frozen after its seq %llu by a proven fork; this is seq %llu",
                             text, cut, at);
     }

@@ -92,6 +92,7 @@ ld_status_t ld_trust_freeze (ld_trust_t *self, const uint8_t author[LD_KEY_BYTES
 //      LD_ERR_NOT_CERTIFIED   every certificate of the author is invalid
 //      LD_ERR_REVOKED         seq lies after the author's cut, or the
 //                             author's certificate after its certifier's
+//      LD_ERR_FROZEN          seq lies after a proven fork of the author
 //      LD_ERR_FORBIDDEN_TYPE  the author's level may not emit the type
 //      LD_ERR_WRONG_KIND      the topic does not start with the type's kind
 //      LD_ERR_OUTSIDE_PATH    topic (or a certificate's path) outside the
@@ -107,7 +108,8 @@ ld_status_t ld_trust_check (ld_trust_t *self, const ld_event_t *event, const ld_
                             char *err, size_t err_size);
 
 //  The author's standing alone: whether its event at seq can be valid now
-//  (LD_OK, LD_ERR_AWAITING_CERT, LD_ERR_NOT_CERTIFIED, LD_ERR_REVOKED), for
+//  (LD_OK, LD_ERR_AWAITING_CERT, LD_ERR_NOT_CERTIFIED, LD_ERR_REVOKED,
+//  LD_ERR_FROZEN), for
 //  a store that marks events already stored. Type and topic are
 //  ld_trust_check's.
 ld_status_t ld_trust_valid (ld_trust_t *self, const uint8_t author[LD_KEY_BYTES], uint64_t seq,
