@@ -376,7 +376,7 @@ s_plan (ld_peer_t *self, ld_head_t *theirs, size_t their_count, int64_t now)
         if (order >= 0)
             j++;
         bool pull = s_we_select (self, author) != LD_SELECT_NO;
-        bool push = m->seq > 0 && s_peer_selects (self, author);
+        bool push = (m->seq > 0 || m->frozen) && s_peer_selects (self, author);
         if (pull && p->seq > m->seq && !m->frozen) {
             s_add_task (self->pulls, &self->pull_count, S_PULL_FEED, author, m->seq + 1, p->seq);
             self->behind_in += p->seq - m->seq;

@@ -2,7 +2,8 @@
     (header only).
 
     ld_proc_start runs `$LD_BIN args...` with stdout on a pipe (stderr goes
-    to the test's stderr) and,
+    to the test's stderr; ld_proc_start_bin runs another program, such as
+    tests/ld_relay, and may send stderr to a log file) and,
     for daemons, waits for the line that starts with "ready" and keeps its
     `name=endpoint` pairs. Every process started is remembered: ld_proc_stop
     (SIGTERM, then SIGKILL after a grace period), ld_proc_kill (SIGKILL, as a
@@ -23,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -156,11 +159,15 @@ ld_proc_read_line (int fd, char *line, size_t size, int timeout_ms)
     return (ssize_t) used;
 }
 
-//  Starts $LD_BIN with argv (NULL-terminated, without the program name).
-//  If wait_ready, waits up to timeout_ms for a stdout line starting with
-//  "ready" and returns -1 (killing the child) if none comes. Returns 0.
+//  Starts the program bin with argv (NULL-terminated, without the program
+//  name), its stderr appended to the file err_path (NULL: the test's
+//  stderr). If wait_ready, waits up to timeout_ms for a stdout line
+//  starting with "ready" and returns -1 (killing the child) if none comes.
+//  Returns 0. The child is killed if the test process dies first
+//  (PR_SET_PDEATHSIG), so a crashed test leaves no daemon behind.
 static inline int
-ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int timeout_ms)
+ld_proc_start_bin (ld_proc_t *proc, const char *bin, const char *const *argv, bool wait_ready,
+                   int timeout_ms, const char *err_path)
 {
     static bool registered = false;
     if (!registered) {
@@ -169,7 +176,6 @@ ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int ti
     }
     memset (proc, 0, sizeof *proc);
     proc->out = -1;
-    const char *bin = getenv ("LD_BIN");
     if (!bin)
         return -1;
     const char *args[LD_PROC_ARGS_MAX + 2];
@@ -182,6 +188,7 @@ ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int ti
     if (pipe (pipefd) != 0)
         return -1;
     fflush (NULL);
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0) {
         close (pipefd[0]);
@@ -189,9 +196,17 @@ ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int ti
         return -1;
     }
     if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
         dup2 (pipefd[1], STDOUT_FILENO);
         close (pipefd[0]);
         close (pipefd[1]);
+        if (err_path) {
+            int fd = open (err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                dup2 (fd, STDERR_FILENO);
+        }
         //  the child starts with default signal handling and an empty mask
         sigset_t none;
         sigemptyset (&none);
@@ -220,6 +235,14 @@ ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int ti
         if (strncmp (proc->ready, "ready", 5) == 0)
             return 0;
     }
+}
+
+//  Starts $LD_BIN with argv (NULL-terminated, without the program name);
+//  see ld_proc_start_bin.
+static inline int
+ld_proc_start (ld_proc_t *proc, const char *const *argv, bool wait_ready, int timeout_ms)
+{
+    return ld_proc_start_bin (proc, getenv ("LD_BIN"), argv, wait_ready, timeout_ms, NULL);
 }
 
 //  A loopback endpoint on a port that is free now and lies below Linux's
