@@ -17,6 +17,8 @@
 #   --profile    perf record -g on the follower while it catches up (its
 #                figures are then disturbed); the top of perf report goes
 #                into the report, perf.data beside it
+#   --wait-quiet S  first wait up to S seconds for other processes to
+#                leave the CPUs idle (the "others" figures show the rest)
 #
 # Builds liandong and ld_loader (Release) in build-fbench/ and works in a
 # temporary directory under --dir (default build-fbench/: a real disk; on
@@ -40,7 +42,7 @@ poll=0.5        # seconds between progress polls
 stall_limit=120 # seconds without progress before the run is given up
 
 usage () {
-    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
