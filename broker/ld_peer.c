@@ -130,26 +130,28 @@ ld_status_t
 ld_peer_parse (const char *spec, char *endpoint, size_t endpoint_size, uint8_t key[LD_KEY_BYTES],
                bool *has_key, char *err, size_t err_size)
 {
+    //  Messages for a command line: no status prefix (ld_fail adds one).
     *has_key = false;
-    if (strncmp (spec, "tcp://", 6) != 0)
-        return ld_fail (
-            err, err_size, LD_ERR_USAGE,
-            "--follow '%s': expected tcp://HOST:PORT=KEY (or tcp://HOST:PORT with --open)", spec);
     const char *equals = strchr (spec, '=');
     size_t length = equals ? (size_t) (equals - spec) : strlen (spec);
-    if (length >= endpoint_size || length <= 6)
-        return ld_fail (err, err_size, LD_ERR_USAGE, "--follow '%s': endpoint too long or empty",
-                        spec);
+    const char *colon = memrchr (spec, ':', length);
+    if (strncmp (spec, "tcp://", 6) != 0 || length <= 6 || length >= endpoint_size || !colon
+        || colon < spec + 6 || colon + 1 == spec + length || memchr (spec, '*', length)) {
+        snprintf (err, err_size,
+                  "--follow '%s': expected tcp://HOST:PORT=KEY (or tcp://HOST:PORT with --open)",
+                  spec);
+        return LD_ERR_USAGE;
+    }
     memcpy (endpoint, spec, length);
     endpoint[length] = '\0';
-    const char *colon = strrchr (endpoint, ':');
-    if (!colon || colon < endpoint + 6 || !colon[1] || strchr (colon, '*'))
-        return ld_fail (err, err_size, LD_ERR_USAGE, "--follow '%s': expected tcp://HOST:PORT",
-                        spec);
     if (equals) {
         char why[256];
-        if (ld_public_key_load (equals + 1, key, why, sizeof why) != LD_OK)
-            return ld_fail (err, err_size, LD_ERR_BAD_KEY, "--follow '%s': %s", spec, why);
+        if (ld_public_key_load (equals + 1, key, why, sizeof why) != LD_OK) {
+            snprintf (err, err_size,
+                      "--follow '%s': KEY must be ed25519:... or the peer's identity.pub (%s)",
+                      spec, why);
+            return LD_ERR_BAD_KEY;
+        }
         *has_key = true;
     }
     return LD_OK;
