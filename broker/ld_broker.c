@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "ld_guard.h"
@@ -143,14 +142,6 @@ struct _ld_broker_t {
     char *ready;
     char *error;
 };
-
-static int64_t
-s_now_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 //  --------------------------------------------------------------------------
 //  Jobs and streams
@@ -535,7 +526,7 @@ s_handle_catchup (s_self_t *self, zframe_t *routing_id, const uint8_t *sender,
     stream->prefix = strdup (prefix);
     stream->cursor = catchup->after;
     stream->credit = catchup->credit > S_CREDIT_MAX ? S_CREDIT_MAX : catchup->credit;
-    stream->last_active = s_now_ms ();
+    stream->last_active = zclock_time ();
     stream->has_sender = sender != NULL;
     if (sender)
         memcpy (stream->sender, sender, LD_KEY_BYTES);
@@ -549,7 +540,7 @@ s_handle_credit (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Credit *c
         return; //  the stream ended; late credit is harmless
     uint64_t total = (uint64_t) stream->credit + credit->chunks;
     stream->credit = total > S_CREDIT_MAX ? S_CREDIT_MAX : (uint32_t) total;
-    stream->last_active = s_now_ms ();
+    stream->last_active = zclock_time ();
 }
 
 //  The static status name of an invalid mark read from the store.
@@ -666,7 +657,7 @@ s_serve_streams (s_self_t *self)
         free (chunk.pointers);
         return false;
     }
-    int64_t now = s_now_ms ();
+    int64_t now = zclock_time ();
     zlistx_t *finished = zlistx_new ();
     bool more = false;
     for (s_stream_t *stream = zhashx_first (self->streams); stream;
@@ -1334,7 +1325,7 @@ done:
 static bool
 s_commit_group (s_self_t *self, s_job_t **group, size_t group_count)
 {
-    int64_t now = s_now_ms ();
+    int64_t now = zclock_time ();
     char err[512] = "";
     for (size_t g = 0; g < group_count; g++)
         s_check_authority (self, group[g]);

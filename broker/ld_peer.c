@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "ld_socket.h"
 
@@ -101,14 +100,6 @@ struct _ld_peer_t {
     int64_t rate_second;
     char state_text[32];
 };
-
-static int64_t
-s_wall_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void s_error (ld_peer_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
@@ -401,7 +392,7 @@ s_plan (ld_peer_t *self, ld_head_t *theirs, size_t their_count, int64_t now)
     free (ours);
     self->phase = S_RUN;
     if (self->pull_count == 0 && self->push_count == 0)
-        self->last_sync = s_wall_ms ();
+        self->last_sync = zclock_time ();
     (void) now;
 }
 
@@ -787,7 +778,7 @@ ld_peer_readable (ld_peer_t *self, zsock_t *sock)
             s_error (self, "malformed reply from the peer: %s", err);
             continue;
         }
-        self->last_contact = s_wall_ms ();
+        self->last_contact = zclock_time ();
         switch (reply->kind_case) {
             case LIANDONG__SYNC__REPLY__KIND_WELCOME:
                 if (self->conn == S_HELLO)

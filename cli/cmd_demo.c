@@ -12,6 +12,7 @@
     terminal), the double-reporting register and the article's figures.
     Everything it started is stopped before it returns.
 */
+#include <czmq.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -67,14 +67,6 @@ s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *f
     (void) flag;
     (void) ftw;
     return remove (path);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 //  Runs a query and prints its output under a title: as the supervisor
@@ -229,14 +221,14 @@ ld_cmd_demo (int argc, char **argv)
         }
     }
     char *out = malloc (S_OUT_MAX);
-    int64_t started = s_now_ms ();
+    int64_t started = zclock_time ();
     int rc = out ? ld_scenario_play (scenario, dir, started) : EX_OSERR;
     size_t events = 0, commands = 0, resolution_events = 0;
     ld_scenario_counts (scenario, &events, &commands, &resolution_events);
     if (rc == EX_OK) {
         printf ("乌当区 played on a local federation: %zu events through %zu CLI commands "
                 "in %.1f s.\n",
-                events, commands, (double) (s_now_ms () - started) / 1000.0);
+                events, commands, (double) (zclock_time () - started) / 1000.0);
         printf ("\nThe federation: each street's broker follows the district's; the "
                 "nodes of a street use their street's broker.\n\n");
         fflush (stdout);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sysexits.h>
 
 #include "ld_cli.h"
@@ -587,14 +586,6 @@ s_print_stats (const s_options_t *options, ld_ledger_t *ledger)
 //  --------------------------------------------------------------------------
 //  Options
 
-static int64_t
-s_now_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static int
 s_parse (int argc, char **argv, s_options_t *options, bool stats)
 {
@@ -615,7 +606,7 @@ s_parse (int argc, char **argv, s_options_t *options, bool stats)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    options->at_ms = s_now_ms ();
+    options->at_ms = zclock_time ();
     int opt;
     while ((opt = getopt_long (argc, argv, "b:n:k:i:t:p:u:c:a:ojC:mh", table, NULL)) != -1) {
         switch (opt) {

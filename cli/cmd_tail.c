@@ -98,9 +98,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/time.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ld_cli.h"
@@ -246,14 +244,6 @@ s_usage (FILE *out)
         "Exit codes: 0 done or stopped by SIGINT/SIGTERM; 64 usage; 65 an event\n"
         "failed verification; 69 the broker cannot be reached or refused; 74 output.\n",
         S_TIMEOUT_DEFAULT_MS);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 //  A decimal number in 0..max, the whole text.
@@ -735,7 +725,7 @@ static void
 s_hello (s_tail_t *self)
 {
     self->state = S_HELLO;
-    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    self->deadline = zclock_mono () + self->opt.timeout_ms;
     Liandong__Sync__Hello hello = LIANDONG__SYNC__HELLO__INIT;
     hello.has_version = 1;
     hello.version = LD_SYNC_VERSION;
@@ -772,7 +762,7 @@ static void
 s_live (s_tail_t *self)
 {
     self->state = S_LIVE;
-    self->deadline = s_now_ms () + S_PROBE_MS;
+    self->deadline = zclock_mono () + S_PROBE_MS;
 }
 
 //  Opens a Catchup stream after `after` under prefix: the main one
@@ -782,7 +772,7 @@ s_stream (s_tail_t *self, s_state_t state, uint64_t after, const char *prefix)
 {
     self->state = state;
     self->credit = S_WINDOW;
-    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    self->deadline = zclock_mono () + self->opt.timeout_ms;
     //  Only a doorbell rung during this stream calls for another: one from
     //  before is answered by it, and a bogus one (a seq the store never
     //  reaches) then costs one empty round, not a loop. The prelude answers
@@ -927,7 +917,7 @@ s_on_events (s_tail_t *self, const Liandong__Sync__Events *events)
     //  The broker scanned everything up to the cursor.
     if (events->cursor > *pos)
         *pos = events->cursor;
-    self->deadline = s_now_ms () + self->opt.timeout_ms;
+    self->deadline = zclock_mono () + self->opt.timeout_ms;
     if (events->caught_up) {
         if (prelude)
             s_prelude_done (self);
@@ -1003,13 +993,13 @@ s_on_live (s_tail_t *self)
         else if (!*self->follow && seq == self->pos + 1 && self->opt.format != S_JSON) {
             s_emit (self, seq, zframe_data (envelope), zframe_size (envelope), NULL);
             self->pos = seq;
-            self->deadline = s_now_ms () + S_PROBE_MS;
+            self->deadline = zclock_mono () + S_PROBE_MS;
         }
         else
             s_catchup (self);
     }
     else if (self->state == S_LIVE)
-        self->deadline = s_now_ms () + S_PROBE_MS;
+        self->deadline = zclock_mono () + S_PROBE_MS;
     zmsg_destroy (&msg);
 }
 
@@ -1060,7 +1050,7 @@ s_run (s_tail_t *self)
             ld_cli_error ("cannot write to standard output: %s", strerror (errno));
             return EX_IOERR;
         }
-        int64_t now = s_now_ms ();
+        int64_t now = zclock_mono ();
         zmq_pollitem_t items[3] = {
             {NULL, self->signal_fd, ZMQ_POLLIN, 0},
             {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
@@ -1083,7 +1073,7 @@ s_run (s_tail_t *self)
             s_on_reply (self);
         for (int i = 0; i < S_LIVE_DRAIN_MAX && !self->done && s_readable (self->sub); i++)
             s_on_live (self);
-        if (!self->done && s_now_ms () >= self->deadline)
+        if (!self->done && zclock_mono () >= self->deadline)
             s_on_deadline (self);
     }
     if (fflush (stdout) != 0) {

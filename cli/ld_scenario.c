@@ -1329,20 +1329,12 @@ s_in_step (json_t *status, int64_t since)
            && json_integer_value (json_object_get (peer, "last_sync_ms")) > since;
 }
 
-static int64_t
-s_wall_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 ld_scenario_federation (ld_scenario_t *self, FILE *out)
 {
     if (self->street_count == 0)
         return EX_OK;
-    int64_t since = s_wall_ms ();
+    int64_t since = zclock_time ();
     json_t *status[S_BROKERS_MAX] = {0};
     for (size_t i = 0; i < self->street_count; i++) {
         s_street_broker_t *street = &self->streets[i];

@@ -1,6 +1,7 @@
 /*  ld_spawn.c -- see ld_spawn.h. */
 #include "ld_spawn.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,19 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S_ARGS_MAX      64
 #define S_STOP_GRACE_MS 10000
-
-static long
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  Reads one line within the time left; its length, or -1.
 static int
@@ -30,7 +22,7 @@ s_read_line (int fd, char *line, size_t size, long deadline)
 {
     size_t used = 0;
     while (used + 1 < size) {
-        long left = deadline - s_now_ms ();
+        long left = deadline - zclock_mono ();
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
             return -1;
@@ -86,7 +78,7 @@ ld_spawn_start (ld_spawn_t *self, const char *const *argv, const char *log_path,
     close (pipefd[1]);
     self->pid = pid;
     self->out = pipefd[0];
-    long deadline = s_now_ms () + timeout_ms;
+    long deadline = zclock_mono () + timeout_ms;
     while (s_read_line (self->out, self->ready, sizeof self->ready, deadline) >= 0)
         if (strncmp (self->ready, "ready", 5) == 0)
             return 0;
@@ -117,9 +109,9 @@ ld_spawn_stop (ld_spawn_t *self)
         return -1;
     int status = 0;
     kill (self->pid, SIGTERM);
-    long deadline = s_now_ms () + S_STOP_GRACE_MS;
+    long deadline = zclock_mono () + S_STOP_GRACE_MS;
     pid_t got;
-    while ((got = waitpid (self->pid, &status, WNOHANG)) == 0 && s_now_ms () < deadline)
+    while ((got = waitpid (self->pid, &status, WNOHANG)) == 0 && zclock_mono () < deadline)
         poll (NULL, 0, 10);
     if (got == 0) {
         kill (self->pid, SIGKILL);
@@ -183,11 +175,11 @@ ld_spawn_run (const char *const *argv, const char *input, size_t input_len, char
         close (in_fd);
         in_fd = -1;
     }
-    long deadline = s_now_ms () + timeout_ms;
+    long deadline = zclock_mono () + timeout_ms;
     bool timed_out = false;
     int out_fd = from_child[0];
     while (out_fd >= 0) {
-        long left = deadline - s_now_ms ();
+        long left = deadline - zclock_mono ();
         if (left <= 0) {
             timed_out = true;
             break;
