@@ -55,6 +55,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ld_chunk.h"
 #include "ld_guard.h"
 #include "ld_payload.h"
 #include "ld_peer.h"
@@ -76,7 +77,6 @@
 #define S_ZAP_PROBE_MS       5000 //  start-up: the probe's handshake verdict
 #define S_REBIND_TRIES       100  //  live rebind: the old listener closes asynchronously
 #define S_REBIND_WAIT_MS     10
-#define S_EVIDENCE_MAX       16 //  versions of one forked seq sent as its proof
 
 //  One Publish between its arrival and its Ack, or one chunk a --follow
 //  link pulled (peer set, no routing id) between its arrival and
@@ -323,35 +323,11 @@ s_handle_heads (s_self_t *self, zframe_t *routing_id)
     free (heads);
 }
 
-typedef struct {
-    ProtobufCBinaryData *events;
-    size_t count;
-    size_t bytes;
-    uint64_t only_seq; //  evidence: the seq wanted
-} s_feed_chunk_t;
-
-static int
-s_collect_feed (void *arg, const ld_stored_t *stored)
-{
-    s_feed_chunk_t *chunk = arg;
-    if (chunk->count > 0 && chunk->bytes + stored->size > LD_SYNC_CHUNK_BYTES)
-        return 1;
-    uint8_t *copy = malloc (stored->size ? stored->size : 1);
-    if (!copy)
-        return 1;
-    memcpy (copy, stored->envelope, stored->size);
-    chunk->events[chunk->count].data = copy;
-    chunk->events[chunk->count].len = stored->size;
-    chunk->count++;
-    chunk->bytes += stored->size;
-    return 0;
-}
-
-//  A FeedReply of the chunk (or the Error of a failed read); frees the
-//  chunk's copies.
+//  A FeedReply of the chunk (or the Error of a failed read); clears the
+//  chunk.
 static void
-s_send_feed (s_self_t *self, zframe_t *routing_id, ProtobufCBinaryData author,
-             s_feed_chunk_t *chunk, ld_status_t rc, bool done)
+s_send_feed (s_self_t *self, zframe_t *routing_id, ProtobufCBinaryData author, ld_chunk_t *chunk,
+             ld_status_t rc, bool done)
 {
     if (rc != LD_OK)
         s_send_error (self, routing_id, rc, "cannot read the store");
@@ -366,9 +342,7 @@ s_send_feed (s_self_t *self, zframe_t *routing_id, ProtobufCBinaryData author,
         reply.feed = &feed;
         ld_reply_send (self->router, routing_id, &reply);
     }
-    for (size_t i = 0; i < chunk->count; i++)
-        free (chunk->events[i].data);
-    free (chunk->events);
+    ld_chunk_clear (chunk);
 }
 
 static void
@@ -378,14 +352,14 @@ s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest
         s_send_error (self, routing_id, LD_ERR_BAD_KEY, "feed request for a malformed key");
         return;
     }
-    s_feed_chunk_t chunk = {calloc (LD_SYNC_BATCH_MAX, sizeof (ProtobufCBinaryData)), 0, 0, 0};
-    if (!chunk.events) {
+    ld_chunk_t chunk;
+    if (ld_chunk_init (&chunk, LD_SYNC_BATCH_MAX) != 0) {
         s_send_error (self, routing_id, LD_ERR_NOMEM, "out of memory");
         return;
     }
     uint64_t from = request->from ? request->from : 1;
     ld_status_t rc = ld_store_read_feed (self->store, request->author.data, from, LD_SYNC_BATCH_MAX,
-                                         s_collect_feed, &chunk);
+                                         ld_chunk_collect, &chunk);
     ld_head_t head = {0};
     bool known = ld_store_head (self->store, request->author.data, &head) == LD_OK;
     s_send_feed (self, routing_id, request->author, &chunk, rc,
@@ -394,17 +368,6 @@ s_handle_feed (s_self_t *self, zframe_t *routing_id, Liandong__Sync__FeedRequest
 
 //  The versions of a frozen author's seq head + 1: the fork's proof, for a
 //  peer that has not proven it yet.
-static int
-s_collect_evidence (void *arg, const ld_stored_t *stored)
-{
-    s_feed_chunk_t *chunk = arg;
-    if (stored->store_seq != chunk->only_seq)
-        return 0; //  evidence rows carry the event's seq in store_seq
-    if (chunk->count == S_EVIDENCE_MAX)
-        return 1;
-    return s_collect_feed (arg, stored);
-}
-
 static void
 s_handle_evidence (s_self_t *self, zframe_t *routing_id, Liandong__Sync__EvidenceRequest *request)
 {
@@ -412,8 +375,8 @@ s_handle_evidence (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Evidenc
         s_send_error (self, routing_id, LD_ERR_BAD_KEY, "evidence request for a malformed key");
         return;
     }
-    s_feed_chunk_t chunk = {calloc (S_EVIDENCE_MAX, sizeof (ProtobufCBinaryData)), 0, 0, 0};
-    if (!chunk.events) {
+    ld_chunk_t chunk;
+    if (ld_chunk_init (&chunk, LD_EVIDENCE_MAX) != 0) {
         s_send_error (self, routing_id, LD_ERR_NOMEM, "out of memory");
         return;
     }
@@ -421,7 +384,7 @@ s_handle_evidence (s_self_t *self, zframe_t *routing_id, Liandong__Sync__Evidenc
     ld_status_t rc = LD_OK;
     if (ld_store_head (self->store, request->author.data, &head) == LD_OK && head.frozen) {
         chunk.only_seq = head.seq + 1;
-        rc = ld_store_read_evidence (self->store, request->author.data, s_collect_evidence, &chunk);
+        rc = ld_store_read_evidence (self->store, request->author.data, ld_chunk_collect, &chunk);
     }
     s_send_feed (self, routing_id, request->author, &chunk, rc, true);
 }
@@ -462,9 +425,8 @@ s_handle_broker_status (s_self_t *self, zframe_t *routing_id,
     status.select = (char **) selection.paths;
     uint8_t heads_digest[LD_ID_BYTES], events_digest[LD_ID_BYTES];
     if (request->has_digest && request->digest) {
-        uint64_t events = 0, invalid = 0;
-        ld_status_t rc =
-            ld_store_digest (self->store, heads_digest, events_digest, &events, &invalid);
+        uint64_t invalid = 0;
+        ld_status_t rc = ld_store_digest (self->store, heads_digest, events_digest, NULL, &invalid);
         if (rc != LD_OK) {
             s_send_error (self, routing_id, rc, "cannot digest the store");
             return;
@@ -1103,9 +1065,6 @@ s_job_done (s_self_t *self, s_job_t *job, ld_status_t group_status)
         ld_status_t status = job->verify.status[i];
         if (status == LD_OK)
             status = job->results[i].status;
-        ld_event_t *event = job->verify.events[i];
-        if (event && ld_event_seq (event) > outcome.last_seq)
-            outcome.last_seq = ld_event_seq (event);
         if (status == LD_OK && !job->results[i].duplicate)
             outcome.stored++;
         else if (status == LD_ERR_CHAIN)
@@ -1139,9 +1098,9 @@ s_check_authority (s_self_t *self, s_job_t *job)
             continue;
         char reason[LD_VERIFIER_REASON_MAX];
         ld_status_t rc = LD_OK;
-        if (job->relay && !selection.all) {
-            ld_select_t selected = ld_guard_selects (self->guard, ld_event_author (event),
-                                                     selection.paths, selection.count);
+        if (job->relay) {
+            ld_select_t selected =
+                ld_selection_holds (&selection, self->guard, ld_event_author (event));
             if (selected == LD_SELECT_NO)
                 rc = ld_fail (reason, sizeof reason, LD_ERR_NOT_SELECTED,
                               "this broker does not hold the author's feed");
@@ -1539,17 +1498,10 @@ s_start_peers (s_self_t *self, char *err, size_t err_size)
         char endpoint[256];
         uint8_t key[LD_KEY_BYTES];
         bool has_key = false;
-        if (ld_peer_parse (self->config.follow[i], endpoint, sizeof endpoint, key, &has_key, err,
-                           err_size)
+        if (ld_peer_parse (self->config.follow[i], self->config.open, endpoint, sizeof endpoint,
+                           key, &has_key, err, err_size)
             != LD_OK)
             return -1;
-        if (!has_key && !self->config.open) {
-            snprintf (err, err_size,
-                      "--follow '%s': a --trust broker pins the brokers it follows: "
-                      "tcp://HOST:PORT=KEY",
-                      self->config.follow[i]);
-            return -1;
-        }
         self->peers[i] = ld_peer_new (endpoint, has_key ? key : NULL, &env);
         if (!self->peers[i]) {
             snprintf (err, err_size, "out of memory");
@@ -1741,7 +1693,6 @@ s_broker_actor (zsock_t *pipe, void *args)
              s = zhashx_next (self.streams))
             streams_pending = s->credit > 0;
         long timeout = streams_pending ? 0 : peer_wait;
-
         if (zmq_poll (items, (int) n, timeout) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ld_chunk.h"
 #include "ld_socket.h"
 
 #define S_RECONNECT_MIN_MS 500
@@ -45,9 +46,8 @@ typedef enum {
 typedef struct {
     s_kind_t kind;
     uint8_t author[LD_KEY_BYTES];
-    uint64_t from;  //  FEED: next seq; ONE: the seq
-    uint64_t until; //  FEED: the other side's head when planned
-    bool started, done;
+    uint64_t from; //  FEED: next seq; ONE: the seq; EVIDENCE: the forked seq
+    bool done;
 } s_task_t;
 
 typedef enum { S_DOWN, S_HELLO, S_READY } s_conn_t;
@@ -76,10 +76,8 @@ struct _ld_peer_t {
     bool dirty;    //  something rang since the round started
     bool retry;    //  the round met something to try again
     bool progress; //  the round moved events
-    //  the peer's selection, from its HeadsReply
-    bool peer_all;
-    size_t peer_select_count;
-    char *peer_select[LD_SELECT_MAX];
+    //  the peer's selection, from its HeadsReply (paths owned)
+    ld_selection_t peer_selection;
     //  tasks
     s_task_t *pulls;
     size_t pull_count;
@@ -92,7 +90,6 @@ struct _ld_peer_t {
     s_task_t *push_current;
     int64_t push_sent; //  0: no Publish out
     uint64_t push_batch;
-    uint64_t push_before; //  the peer's head of the author before the Publish
     //  figures
     uint64_t behind_in, behind_out;
     uint64_t pulled, pushed;
@@ -118,8 +115,8 @@ s_error (ld_peer_t *self, const char *format, ...)
 //  Parsing a --follow value
 
 ld_status_t
-ld_peer_parse (const char *spec, char *endpoint, size_t endpoint_size, uint8_t key[LD_KEY_BYTES],
-               bool *has_key, char *err, size_t err_size)
+ld_peer_parse (const char *spec, bool open, char *endpoint, size_t endpoint_size,
+               uint8_t key[LD_KEY_BYTES], bool *has_key, char *err, size_t err_size)
 {
     //  Messages for a command line: no status prefix (ld_fail adds one).
     *has_key = false;
@@ -144,6 +141,13 @@ ld_peer_parse (const char *spec, char *endpoint, size_t endpoint_size, uint8_t k
             return LD_ERR_BAD_KEY;
         }
         *has_key = true;
+    }
+    else if (!open) {
+        snprintf (err, err_size,
+                  "--follow '%s': a --trust broker pins the brokers it follows: "
+                  "tcp://HOST:PORT=KEY (KEY: ed25519:... or the peer's identity.pub)",
+                  spec);
+        return LD_ERR_USAGE;
     }
     return LD_OK;
 }
@@ -286,25 +290,21 @@ s_head_compare (const void *a, const void *b)
     return memcmp (((const ld_head_t *) a)->author, ((const ld_head_t *) b)->author, LD_KEY_BYTES);
 }
 
-//  Whether we hold author's feed: yes, no, or not known yet.
-static ld_select_t
-s_we_select (ld_peer_t *self, const uint8_t author[LD_KEY_BYTES])
+ld_select_t
+ld_selection_holds (const ld_selection_t *selection, ld_guard_t *guard,
+                    const uint8_t author[LD_KEY_BYTES])
 {
-    ld_selection_t selection = {0};
-    self->env.selection (self->env.arg, &selection);
-    if (selection.all || !self->env.guard)
+    if (selection->all || !guard)
         return LD_SELECT_YES;
-    return ld_guard_selects (self->env.guard, author, selection.paths, selection.count);
+    return ld_guard_selects (guard, author, selection->paths, selection->count);
 }
 
-static bool
-s_peer_selects (ld_peer_t *self, const uint8_t author[LD_KEY_BYTES])
+static void
+s_peer_selection_clear (ld_peer_t *self)
 {
-    if (self->peer_all || !self->env.guard)
-        return true;
-    return ld_guard_selects (self->env.guard, author, (const char *const *) self->peer_select,
-                             self->peer_select_count)
-           == LD_SELECT_YES;
+    for (size_t i = 0; i < self->peer_selection.count; i++)
+        free ((char *) self->peer_selection.paths[i]);
+    memset (&self->peer_selection, 0, sizeof self->peer_selection);
 }
 
 static unsigned
@@ -315,19 +315,20 @@ s_rank (ld_peer_t *self, const uint8_t author[LD_KEY_BYTES])
 
 static void
 s_add_task (s_task_t *tasks, size_t *count, s_kind_t kind, const uint8_t author[LD_KEY_BYTES],
-            uint64_t from, uint64_t until)
+            uint64_t from)
 {
     s_task_t *task = &tasks[(*count)++];
     memset (task, 0, sizeof *task);
     task->kind = kind;
     memcpy (task->author, author, LD_KEY_BYTES);
     task->from = from;
-    task->until = until;
 }
 
 static void
-s_plan (ld_peer_t *self, ld_head_t *theirs, size_t their_count, int64_t now)
+s_plan (ld_peer_t *self, ld_head_t *theirs, size_t their_count)
 {
+    ld_selection_t ours_selected;
+    self->env.selection (self->env.arg, &ours_selected);
     ld_head_t *ours = NULL;
     size_t our_count = 0;
     if (ld_store_heads (self->env.store, &ours, &our_count) != LD_OK) {
@@ -368,47 +369,46 @@ s_plan (ld_peer_t *self, ld_head_t *theirs, size_t their_count, int64_t now)
             i++;
         if (order >= 0)
             j++;
-        bool pull = s_we_select (self, author) != LD_SELECT_NO;
-        bool push = (m->seq > 0 || m->frozen) && s_peer_selects (self, author);
+        ld_guard_t *guard = self->env.guard;
+        bool pull = ld_selection_holds (&ours_selected, guard, author) != LD_SELECT_NO;
+        bool push = (m->seq > 0 || m->frozen)
+                    && ld_selection_holds (&self->peer_selection, guard, author) == LD_SELECT_YES;
         if (pull && p->seq > m->seq && !m->frozen) {
-            s_add_task (self->pulls, &self->pull_count, S_PULL_FEED, author, m->seq + 1, p->seq);
+            s_add_task (self->pulls, &self->pull_count, S_PULL_FEED, author, m->seq + 1);
             self->behind_in += p->seq - m->seq;
         }
         if (push && m->seq > p->seq && !p->frozen) {
-            s_add_task (self->pushes, &self->push_count, S_PUSH_FEED, author, p->seq + 1, m->seq);
+            s_add_task (self->pushes, &self->push_count, S_PUSH_FEED, author, p->seq + 1);
             self->behind_out += m->seq - p->seq;
         }
         if (p->seq == m->seq && p->seq > 0 && memcmp (p->id, m->id, LD_ID_BYTES) != 0) {
             if (pull)
-                s_add_task (self->pulls, &self->pull_count, S_PULL_ONE, author, p->seq, p->seq);
+                s_add_task (self->pulls, &self->pull_count, S_PULL_ONE, author, p->seq);
             if (push)
-                s_add_task (self->pushes, &self->push_count, S_PUSH_ONE, author, m->seq, m->seq);
+                s_add_task (self->pushes, &self->push_count, S_PUSH_ONE, author, m->seq);
         }
         if (pull && p->frozen && (m->seq > p->seq || (m->seq == p->seq && !m->frozen)))
-            s_add_task (self->pulls, &self->pull_count, S_PULL_EVIDENCE, author, p->seq + 1, 0);
+            s_add_task (self->pulls, &self->pull_count, S_PULL_EVIDENCE, author, p->seq + 1);
         if (push && m->frozen && (p->seq > m->seq || (p->seq == m->seq && !p->frozen)))
-            s_add_task (self->pushes, &self->push_count, S_PUSH_EVIDENCE, author, m->seq + 1, 0);
+            s_add_task (self->pushes, &self->push_count, S_PUSH_EVIDENCE, author, m->seq + 1);
     }
     free (ours);
     self->phase = S_RUN;
     if (self->pull_count == 0 && self->push_count == 0)
         self->last_sync = zclock_time ();
-    (void) now;
 }
 
 static void
-s_on_heads (ld_peer_t *self, Liandong__Sync__HeadsReply *reply, int64_t now)
+s_on_heads (ld_peer_t *self, Liandong__Sync__HeadsReply *reply)
 {
     if (self->phase != S_HEADS)
         return; //  late, from an abandoned round
-    for (size_t i = 0; i < self->peer_select_count; i++)
-        free (self->peer_select[i]);
-    self->peer_select_count = 0;
-    self->peer_all = reply->has_select_all && reply->select_all;
+    s_peer_selection_clear (self);
+    self->peer_selection.all = reply->has_select_all && reply->select_all;
     for (size_t i = 0; i < reply->n_select && i < LD_SELECT_MAX; i++) {
-        self->peer_select[i] = strdup (reply->select[i]);
-        if (self->peer_select[i])
-            self->peer_select_count++;
+        char *path = strdup (reply->select[i]);
+        if (path)
+            self->peer_selection.paths[self->peer_selection.count++] = path;
     }
     ld_head_t *theirs = calloc (reply->n_heads ? reply->n_heads : 1, sizeof *theirs);
     if (!theirs) {
@@ -428,7 +428,7 @@ s_on_heads (ld_peer_t *self, Liandong__Sync__HeadsReply *reply, int64_t now)
         theirs[count].frozen = head->has_frozen && head->frozen;
         count++;
     }
-    s_plan (self, theirs, count, now);
+    s_plan (self, theirs, count);
     free (theirs);
 }
 
@@ -487,14 +487,13 @@ s_send_pull (ld_peer_t *self, s_task_t *task, int64_t now)
         request.kind_case = LIANDONG__SYNC__REQUEST__KIND_FEED;
         request.feed = &feed;
     }
-    task->started = true;
     self->pull_current = task;
     self->pull_sent = now;
     s_send (self, &request);
 }
 
 static void
-s_on_feed (ld_peer_t *self, ld_reply_t **reply_p, int64_t now)
+s_on_feed (ld_peer_t *self, ld_reply_t **reply_p)
 {
     s_task_t *task = self->pull_current;
     Liandong__Sync__FeedReply *feed = (*reply_p)->feed;
@@ -517,7 +516,6 @@ s_on_feed (ld_peer_t *self, ld_reply_t **reply_p, int64_t now)
         task->done = true;
     else
         task->from += count;
-    (void) now;
 }
 
 void
@@ -546,41 +544,12 @@ ld_peer_ingested (ld_peer_t *self, const ld_peer_ingest_t *outcome)
         ld_head_t head;
         if (ld_store_head (self->env.store, outcome->author, &head) == LD_OK && head.seq > 0
             && !head.frozen)
-            s_add_task (self->pulls, &self->pull_count, S_PULL_ONE, outcome->author, head.seq,
-                        head.seq);
+            s_add_task (self->pulls, &self->pull_count, S_PULL_ONE, outcome->author, head.seq);
     }
 }
 
 //  --------------------------------------------------------------------------
 //  Pushing
-
-typedef struct {
-    ProtobufCBinaryData *events;
-    size_t count;
-    size_t bytes;
-    size_t max;
-    uint64_t only_seq; //  evidence: keep only this seq (0: all)
-} s_collect_t;
-
-static int
-s_collect (void *arg, const ld_stored_t *stored)
-{
-    s_collect_t *collect = arg;
-    if (collect->only_seq && stored->store_seq != collect->only_seq)
-        return 0; //  evidence rows carry their seq in store_seq
-    if (collect->count == collect->max
-        || (collect->count > 0 && collect->bytes + stored->size > LD_SYNC_CHUNK_BYTES))
-        return 1;
-    uint8_t *copy = malloc (stored->size ? stored->size : 1);
-    if (!copy)
-        return 1;
-    memcpy (copy, stored->envelope, stored->size);
-    collect->events[collect->count].data = copy;
-    collect->events[collect->count].len = stored->size;
-    collect->count++;
-    collect->bytes += stored->size;
-    return 0;
-}
 
 static s_task_t *
 s_next_push (ld_peer_t *self)
@@ -594,31 +563,24 @@ s_next_push (ld_peer_t *self)
 static void
 s_send_push (ld_peer_t *self, s_task_t *task, int64_t now)
 {
-    s_collect_t collect = {calloc (LD_SYNC_BATCH_MAX, sizeof (ProtobufCBinaryData)), 0, 0,
-                           LD_SYNC_BATCH_MAX, 0};
-    if (!collect.events) {
+    ld_chunk_t chunk;
+    if (ld_chunk_init (&chunk, task->kind == S_PUSH_FEED  ? LD_SYNC_BATCH_MAX
+                               : task->kind == S_PUSH_ONE ? 1
+                                                          : LD_EVIDENCE_MAX)
+        != 0) {
         self->retry = true;
         task->done = true;
         return;
     }
     ld_status_t rc = LD_OK;
-    switch (task->kind) {
-        case S_PUSH_FEED:
-            rc = ld_store_read_feed (self->env.store, task->author, task->from, LD_SYNC_BATCH_MAX,
-                                     s_collect, &collect);
-            break;
-        case S_PUSH_ONE:
-            collect.max = 1;
-            rc = ld_store_read_feed (self->env.store, task->author, task->from, 1, s_collect,
-                                     &collect);
-            break;
-        default:
-            collect.only_seq = task->from;
-            collect.max = 16;
-            rc = ld_store_read_evidence (self->env.store, task->author, s_collect, &collect);
-            break;
+    if (task->kind == S_PUSH_EVIDENCE) {
+        chunk.only_seq = task->from;
+        rc = ld_store_read_evidence (self->env.store, task->author, ld_chunk_collect, &chunk);
     }
-    if (rc != LD_OK || collect.count == 0) {
+    else
+        rc = ld_store_read_feed (self->env.store, task->author, task->from, chunk.max,
+                                 ld_chunk_collect, &chunk);
+    if (rc != LD_OK || chunk.count == 0) {
         if (rc != LD_OK)
             self->retry = true;
         task->done = true;
@@ -626,25 +588,22 @@ s_send_push (ld_peer_t *self, s_task_t *task, int64_t now)
     else {
         Liandong__Sync__Publish publish = LIANDONG__SYNC__PUBLISH__INIT;
         publish.batch = ++self->push_batch;
-        publish.n_events = collect.count;
-        publish.events = collect.events;
+        publish.n_events = chunk.count;
+        publish.events = chunk.events;
         publish.has_relay = true;
         publish.relay = true;
         ld_request_t request = LIANDONG__SYNC__REQUEST__INIT;
         request.kind_case = LIANDONG__SYNC__REQUEST__KIND_PUBLISH;
         request.publish = &publish;
-        task->started = true;
         self->push_current = task;
         self->push_sent = now;
         s_send (self, &request);
     }
-    for (size_t i = 0; i < collect.count; i++)
-        free (collect.events[i].data);
-    free (collect.events);
+    ld_chunk_clear (&chunk);
 }
 
 static void
-s_on_ack (ld_peer_t *self, Liandong__Sync__Ack *ack, int64_t now)
+s_on_ack (ld_peer_t *self, Liandong__Sync__Ack *ack)
 {
     s_task_t *task = self->push_current;
     if (!task || self->phase != S_RUN || ack->batch != self->push_batch)
@@ -700,7 +659,6 @@ s_on_ack (ld_peer_t *self, Liandong__Sync__Ack *ack, int64_t now)
             s_error (self, "the peer refused a relayed event: %s: %s", status,
                      ack->refusals[0]->reason);
     }
-    (void) now;
 }
 
 //  --------------------------------------------------------------------------
@@ -732,8 +690,7 @@ ld_peer_destroy (ld_peer_t **self_p)
     ld_peer_t *self = *self_p;
     zsock_destroy (&self->dealer);
     zsock_destroy (&self->live);
-    for (size_t i = 0; i < self->peer_select_count; i++)
-        free (self->peer_select[i]);
+    s_peer_selection_clear (self);
     free (self->pulls);
     free (self->pushes);
     free (self);
@@ -785,13 +742,13 @@ ld_peer_readable (ld_peer_t *self, zsock_t *sock)
                     s_on_welcome (self, reply->welcome, now);
                 break;
             case LIANDONG__SYNC__REPLY__KIND_HEADS:
-                s_on_heads (self, reply->heads, now);
+                s_on_heads (self, reply->heads);
                 break;
             case LIANDONG__SYNC__REPLY__KIND_FEED:
-                s_on_feed (self, &reply, now);
+                s_on_feed (self, &reply);
                 break;
             case LIANDONG__SYNC__REPLY__KIND_ACK:
-                s_on_ack (self, reply->ack, now);
+                s_on_ack (self, reply->ack);
                 break;
             case LIANDONG__SYNC__REPLY__KIND_ERROR:
                 s_error (self, "the peer answered %s: %s", reply->error->status,

@@ -83,18 +83,23 @@ typedef struct {
 typedef struct {
     uint64_t round;
     uint8_t author[LD_KEY_BYTES];
-    size_t stored;     //  new events stored
-    bool retry;        //  worth pulling again later (gap, awaiting-certificate, disk-full)
-    bool chain;        //  the peer's events do not continue our head: the feeds differ
-    bool refused;      //  refused for good (a peer holds what we may not)
-    uint64_t last_seq; //  highest seq of the chunk
+    size_t stored; //  new events stored
+    bool retry;    //  worth pulling again later (gap, awaiting-certificate, disk-full)
+    bool chain;    //  the peer's events do not continue our head: the feeds differ
+    bool refused;  //  refused for good (a peer holds what we may not)
 } ld_peer_ingest_t;
 
-//  Parses a --follow value: "tcp://HOST:PORT" or "tcp://HOST:PORT=KEY", KEY
-//  an "ed25519:..." text or a file holding one (an identity.pub). Returns
-//  LD_OK, or LD_ERR_USAGE / LD_ERR_BAD_KEY with err.
-ld_status_t ld_peer_parse (const char *spec, char *endpoint, size_t endpoint_size,
+//  Parses a --follow value: "tcp://HOST:PORT=KEY", KEY an "ed25519:..."
+//  text or a file holding one (an identity.pub); for an open broker (plain
+//  tcp) also "tcp://HOST:PORT". Returns LD_OK, or LD_ERR_USAGE /
+//  LD_ERR_BAD_KEY with err (a command-line message).
+ld_status_t ld_peer_parse (const char *spec, bool open, char *endpoint, size_t endpoint_size,
                            uint8_t key[LD_KEY_BYTES], bool *has_key, char *err, size_t err_size);
+
+//  Whether a broker with this selection holds author's feed (without a
+//  guard, an --open broker, every feed): ld_guard_selects unless all.
+ld_select_t ld_selection_holds (const ld_selection_t *selection, ld_guard_t *guard,
+                                const uint8_t author[LD_KEY_BYTES]);
 
 //  A link to endpoint (pinned to key if not NULL); connects at once.
 ld_peer_t *ld_peer_new (const char *endpoint, const uint8_t *key, const ld_peer_env_t *env);

@@ -174,23 +174,13 @@ ld_cmd_broker (int argc, char **argv)
             case 'L':
                 config.live = optarg;
                 break;
-            case 'f': {
+            case 'f':
                 if (config.follow_count == LD_PEER_MAX) {
                     ld_cli_error ("at most %d --follow links", LD_PEER_MAX);
                     return EX_USAGE;
                 }
-                char endpoint[256];
-                uint8_t key[LD_KEY_BYTES];
-                bool has_key;
-                if (ld_peer_parse (optarg, endpoint, sizeof endpoint, key, &has_key, err,
-                                   sizeof err)
-                    != LD_OK) {
-                    ld_cli_error ("%s", err);
-                    return EX_USAGE;
-                }
                 follow[config.follow_count++] = optarg;
                 break;
-            }
             case 'r':
                 if (config.replicate_count == LD_SELECT_MAX) {
                     ld_cli_error ("at most %d --replicate paths", LD_SELECT_MAX);
@@ -244,13 +234,18 @@ ld_cmd_broker (int argc, char **argv)
                       "--trust (an --open broker holds every feed)");
         return EX_USAGE;
     }
-    for (size_t i = 0; i < config.follow_count && !config.open; i++)
-        if (!strchr (follow[i], '=')) {
-            ld_cli_error ("--follow '%s': a --trust broker pins the brokers it follows: "
-                          "tcp://HOST:PORT=KEY (KEY: ed25519:... or the peer's identity.pub)",
-                          follow[i]);
+    //  Checked here for exit code 64; the broker parses them again to run.
+    for (size_t i = 0; i < config.follow_count; i++) {
+        char endpoint[256];
+        uint8_t key[LD_KEY_BYTES];
+        bool has_key;
+        if (ld_peer_parse (follow[i], config.open, endpoint, sizeof endpoint, key, &has_key, err,
+                           sizeof err)
+            != LD_OK) {
+            ld_cli_error ("%s", err);
             return EX_USAGE;
         }
+    }
     config.allow = (const uint8_t (*)[LD_KEY_BYTES]) allow;
     //  Tests only: start without the ZAP handler, so that the probe must
     //  catch it (tests/integration/test_transport.c).
