@@ -314,24 +314,17 @@ s_reply_status (s_node_t *self, zframe_t *peer)
     status.dead = self->dead;
     status.restoring = self->restoring;
     status.broker = self->broker_endpoint;
-    ld_trust_node_t *nodes = NULL;
-    size_t count = 0;
-    char *paths[64];
+    const char *paths[64];
     if (self->trust) {
-        ld_level_t level = ld_trust_level (self->trust, self->key);
+        ld_level_t level = ld_trust_grants (self->trust, self->key, paths, 64, &status.n_paths);
         if (level != LD_LEVEL_COUNT)
             status.level = (char *) ld_level_name (level);
-        if (ld_trust_tree (self->trust, &nodes, &count) == LD_OK)
-            for (size_t i = 0; i < count && status.n_paths < 64; i++)
-                if (memcmp (nodes[i].key, self->key, LD_KEY_BYTES) == 0 && nodes[i].level == level)
-                    paths[status.n_paths++] = nodes[i].path;
-        status.paths = paths;
+        status.paths = (char **) paths;
     }
     ld_control_reply_t reply = LIANDONG__SYNC__CONTROL_REPLY__INIT;
     reply.kind_case = LIANDONG__SYNC__CONTROL_REPLY__KIND_STATUS;
     reply.status = &status;
     ld_control_reply_send (self->control, peer, &reply);
-    free (nodes);
 }
 
 //  --------------------------------------------------------------------------
