@@ -85,14 +85,9 @@ out="$build/federation-$stamp.txt"
 source "$(dirname "$0")/common.sh"
 now_ms () { date +%s%3N; }
 
-# CPU other processes took: machine busy time minus ours, in clock ticks,
-# from /proc. Ours is this script's waited-for children plus the brokers
-# still running (their ticks are read from /proc/PID/stat), so a phase may
-# end while a broker runs. phase_begin; ...; phase_end prints the share of
-# all cores others used meanwhile.
-hz=$(getconf CLK_TCK)
-ncpu=$(nproc)
-busy_ticks () { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# Ours, for phase_begin/phase_end (bench/common.sh): this script's
+# waited-for children plus the brokers still running (their ticks are read
+# from /proc/PID/stat), so a phase may end while a broker runs.
 # cpu_ticks PID: user + system ticks of a running process (0 if gone).
 cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 running_brokers=()
@@ -101,13 +96,6 @@ our_ticks () {
     sum=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat")
     for pid in "${running_brokers[@]}"; do sum=$((sum + $(cpu_ticks "$pid"))); done
     echo "$sum"
-}
-phase_begin () { phase_busy=$(busy_ticks); phase_ours=$(our_ticks); phase_t0=$(date +%s.%N); }
-phase_end () {
-    LC_ALL=C awk -v b0="$phase_busy" -v b1="$(busy_ticks)" -v o0="$phase_ours" -v o1="$(our_ticks)" \
-        -v t0="$phase_t0" -v t1="$(date +%s.%N)" -v hz="$hz" -v n="$ncpu" 'BEGIN {
-        others = ((b1 - b0) - (o1 - o0)) / hz; if (others < 0) others = 0
-        printf "%.0f%%", 100 * others / ((t1 - t0) * n) }'
 }
 
 # The follower on cores 0-1 (or 0), the rest on the cores left, if any.
@@ -155,25 +143,7 @@ status () {
 # ---------------------------------------------------------------------------
 # The machine
 
-if [ "$wait_quiet" -gt 0 ]; then
-    log "waiting up to $wait_quiet s for the CPUs to be idle"
-    waited=0
-    while [ "$waited" -lt "$wait_quiet" ]; do
-        phase_begin
-        sleep 5
-        waited=$((waited + 5))
-        [ "$(phase_end | tr -d %)" -lt 5 ] && break
-    done
-fi
-started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-fs_type=$(findmnt -n -o FSTYPE -T "$tmp" 2>/dev/null || stat -f -c %T "$tmp")
-phase_begin
-sleep 1
-others_before=$(phase_end)
-log "federation benchmark in $tmp ($fs_type); other processes used $others_before of the CPUs"
-[ "$fs_type" = "tmpfs" ] && log "warning: $tmp is on tmpfs, where fsync costs nothing"
-script_t0=$(date +%s)
+machine_prelude federation
 
 # ---------------------------------------------------------------------------
 # The Ed25519 bound on the follower's cores, at the start and at the end

@@ -80,20 +80,9 @@ tmp=$(mktemp -d "$parent/pbench.XXXXXX")
 source "$(dirname "$0")/common.sh"
 us_to_ms () { LC_ALL=C awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.2f", x / 1000 }'; }
 
-# CPU other processes took: machine busy time minus our own (waited-for
-# children), both in clock ticks, from /proc. phase_begin; ...; phase_end
-# prints the share of all cores others used meanwhile.
-hz=$(getconf CLK_TCK)
-ncpu=$(nproc)
-busy_ticks () { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# Ours, for phase_begin/phase_end (bench/common.sh): this script's
+# waited-for children.
 our_ticks () { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat"; }
-phase_begin () { phase_busy=$(busy_ticks); phase_ours=$(our_ticks); phase_t0=$(date +%s.%N); }
-phase_end () {
-    LC_ALL=C awk -v b0="$phase_busy" -v b1="$(busy_ticks)" -v o0="$phase_ours" -v o1="$(our_ticks)" \
-        -v t0="$phase_t0" -v t1="$(date +%s.%N)" -v hz="$hz" -v n="$ncpu" 'BEGIN {
-        others = ((b1 - b0) - (o1 - o0)) / hz; if (others < 0) others = 0
-        printf "%.0f%%", 100 * others / ((t1 - t0) * n) }'
-}
 
 # Client pinning beside a server on cores 0..k-1: the cores left, if any.
 client_pin () {
@@ -191,25 +180,7 @@ next_run () { run=$((run + 1)); }
 # ---------------------------------------------------------------------------
 # The machine
 
-if [ "$wait_quiet" -gt 0 ]; then
-    log "waiting up to $wait_quiet s for the CPUs to be idle"
-    waited=0
-    while [ "$waited" -lt "$wait_quiet" ]; do
-        phase_begin
-        sleep 5
-        waited=$((waited + 5))
-        [ "$(phase_end | tr -d %)" -lt 5 ] && break
-    done
-fi
-started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-fs_type=$(findmnt -n -o FSTYPE -T "$tmp" 2>/dev/null || stat -f -c %T "$tmp")
-phase_begin
-sleep 1
-others_before=$(phase_end)
-log "pipeline benchmark in $tmp ($fs_type); other processes used $others_before of the CPUs"
-[ "$fs_type" = "tmpfs" ] && log "warning: $tmp is on tmpfs, where fsync costs nothing"
-script_t0=$(date +%s)
+machine_prelude pipeline
 
 # ---------------------------------------------------------------------------
 # fsync on this file system
